@@ -192,6 +192,13 @@ pub struct ParamBuffer {
 }
 
 impl ParamBuffer {
+    /// Overwrites one block (queued; takes effect for the next submission).
+    pub fn write<T: Pod>(&self, ctx: &Context, r: ParamRef, value: &T) {
+        debug_assert_eq!(std::mem::size_of::<T>() as u64, r.size);
+        ctx.queue()
+            .write_buffer(&self.buffer, r.offset, bytemuck::bytes_of(value));
+    }
+
     /// The binding of one block.
     pub fn binding(&self, r: ParamRef) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {

@@ -1,0 +1,22 @@
+//! The env WGSL pieces in `shaders/envs`, embedded at build time.
+
+/// Types every env module may use (`StepResult`) and the contract in comments.
+pub const ENV_API: (&str, &str) = (
+    "shaders/envs/env_api.wgsl",
+    include_str!("../../../shaders/envs/env_api.wgsl"),
+);
+/// `Action`, `random_action` and `load_action` for discrete spaces.
+pub const ACTION_DISCRETE: (&str, &str) = (
+    "shaders/envs/action_discrete.wgsl",
+    include_str!("../../../shaders/envs/action_discrete.wgsl"),
+);
+/// The general vectorised reset / step kernel.
+pub const VEC_ENV: (&str, &str) = (
+    "shaders/envs/vec_env.wgsl",
+    include_str!("../../../shaders/envs/vec_env.wgsl"),
+);
+/// CartPole-v1.
+pub const CARTPOLE: (&str, &str) = (
+    "shaders/envs/cartpole.wgsl",
+    include_str!("../../../shaders/envs/cartpole.wgsl"),
+);

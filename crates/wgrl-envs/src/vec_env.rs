@@ -1,0 +1,414 @@
+//! The host-facing vectorised env API: create N envs for each of K agents, reset,
+//! set and get raw states, step with actions from the host, and read observations,
+//! rewards and flags. For tests, debugging and interop; the training loop drives
+//! the same kernel without any host round trip.
+
+use crate::descriptor::{EnvDescriptor, EnvLayout};
+use crate::error::{EnvError, Result};
+use bytemuck::{Pod, Zeroable};
+use wgrl_gpu::{
+    Arena, ArenaPlan, Category, Context, Kernel, ParamBuffer, ParamRef, ParamTable, Recorder, Slot,
+    SlotId,
+};
+
+/// Bit set in [`StepOut::flags`] when the episode terminated.
+pub const FLAG_TERMINATED: u32 = 1;
+/// Bit set in [`StepOut::flags`] when the episode hit the time limit.
+pub const FLAG_TRUNCATED: u32 = 2;
+
+const MODE_RESET: u32 = 0;
+const MODE_STEP: u32 = 1;
+const MODE_STEP_RANDOM: u32 = 2;
+const MODE_OBSERVE: u32 = 3;
+
+/// Uniform block of `vec_env.wgsl` (`VecEnvParams`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct VecEnvParams {
+    /// Envs per agent.
+    pub envs: u32,
+    /// Agents.
+    pub agents: u32,
+    /// Run seed.
+    pub seed: u32,
+    /// Steps per dispatch.
+    pub steps: u32,
+    /// Kernel mode (reset, step, random step, observe).
+    pub mode: u32,
+    _pad: [u32; 3],
+}
+
+/// Per-env engine bookkeeping (`EnvMeta` in WGSL).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct EnvMeta {
+    /// Steps in the current episode.
+    pub elapsed: u32,
+    /// Steps ever taken: the RNG step key.
+    pub counter: u32,
+    /// Running return of the current episode.
+    pub episode_return: f32,
+    _pad: u32,
+}
+
+/// What one step produced for one env (`StepOut` in WGSL).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct StepOut {
+    /// Reward of the step.
+    pub reward: f32,
+    /// [`FLAG_TERMINATED`] | [`FLAG_TRUNCATED`].
+    pub flags: u32,
+    /// Return of the episode that just ended (0 otherwise).
+    pub episode_return: f32,
+    /// Length of the episode that just ended (0 otherwise).
+    pub episode_length: u32,
+}
+
+/// How many envs and which seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VecEnvConfig {
+    /// Independent agents (the leading dimension).
+    pub agents: u32,
+    /// Envs per agent.
+    pub envs: u32,
+    /// Seed of the counter-based RNG.
+    pub seed: u32,
+}
+
+/// The arena slots an env batch uses. Add them to any plan with [`EnvSlots::plan`],
+/// so a trainer keeps envs and networks in one arena.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvSlots {
+    /// `EnvState` per env (layout from the module).
+    pub states: SlotId,
+    /// [`EnvMeta`] per env.
+    pub meta: Slot<EnvMeta>,
+    /// `EnvParams` per env.
+    pub params: Slot<f32>,
+    /// One `u32` action per env.
+    pub actions: Slot<u32>,
+    /// `obs_dim` floats per env.
+    pub obs: Slot<f32>,
+    /// Last observation of the episode that just ended, per env.
+    pub final_obs: Slot<f32>,
+    /// [`StepOut`] per env.
+    pub step_out: Slot<StepOut>,
+}
+
+impl EnvSlots {
+    /// Adds the slots for `count` envs of `desc` to `plan`.
+    pub fn plan(
+        plan: &mut ArenaPlan,
+        desc: &EnvDescriptor,
+        layout: &EnvLayout,
+        count: u64,
+    ) -> Self {
+        let obs = desc.obs_dim as u64 * count;
+        EnvSlots {
+            states: plan.add_raw("env.states", Category::EnvState, layout.state_bytes, count),
+            meta: plan.add("env.meta", Category::EnvState, count),
+            params: plan.add(
+                "env.params",
+                Category::EnvState,
+                layout.params_bytes / 4 * count,
+            ),
+            actions: plan.add("env.actions", Category::EnvIo, count),
+            obs: plan.add("env.obs", Category::EnvIo, obs),
+            final_obs: plan.add("env.final_obs", Category::EnvIo, obs),
+            step_out: plan.add("env.step_out", Category::EnvIo, count),
+        }
+    }
+}
+
+/// Observations, rewards and flags of one step of every env, agent-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepBatch {
+    /// `obs_dim` floats per env: the next observation (the first of a new episode
+    /// where one ended).
+    pub obs: Vec<f32>,
+    /// Reward per env.
+    pub rewards: Vec<f32>,
+    /// Whether the episode terminated.
+    pub terminated: Vec<bool>,
+    /// Whether the episode hit the time limit.
+    pub truncated: Vec<bool>,
+    /// Last observation of episodes that ended (other envs' entries are stale).
+    pub final_obs: Vec<f32>,
+    /// Per env: the step's full record.
+    pub out: Vec<StepOut>,
+}
+
+/// N envs for each of K agents on the GPU, driven from the host.
+///
+/// ```no_run
+/// use wgrl_envs::{builtin, VecEnv, VecEnvConfig};
+/// use wgrl_gpu::{Context, ContextOptions};
+/// let ctx = Context::new(&ContextOptions::default())?;
+/// let mut envs = VecEnv::new(&ctx, &builtin("CartPole-v1")?, VecEnvConfig { agents: 1, envs: 8, seed: 0 })?;
+/// let obs = envs.reset()?;
+/// let step = envs.step(&[1; 8])?;
+/// assert_eq!(obs.len(), 8 * 4);
+/// assert_eq!(step.rewards, vec![1.0; 8]);
+/// # Ok::<(), wgrl_envs::EnvError>(())
+/// ```
+#[derive(Debug)]
+pub struct VecEnv {
+    ctx: Context,
+    desc: EnvDescriptor,
+    layout: EnvLayout,
+    config: VecEnvConfig,
+    arena: Arena,
+    slots: EnvSlots,
+    kernel: Kernel,
+    params: ParamBuffer,
+    random_block: ParamRef,
+    random_steps: u32,
+    bind_groups: [wgpu::BindGroup; 4],
+    groups: [u32; 3],
+}
+
+use wgrl_gpu::wgpu;
+
+impl VecEnv {
+    /// Checks the env module, plans and allocates the envs, builds the kernel and
+    /// resets every env.
+    pub fn new(ctx: &Context, desc: &EnvDescriptor, config: VecEnvConfig) -> Result<Self> {
+        if config.agents == 0 || config.envs == 0 {
+            return Err(EnvError::Invalid(format!(
+                "need at least one agent and one env per agent (got agents = {}, envs = {})",
+                config.agents, config.envs
+            )));
+        }
+        let count = config.agents as u64 * config.envs as u64;
+        if count > u32::MAX as u64 / desc.obs_dim.max(1) as u64 {
+            return Err(EnvError::Invalid(format!(
+                "{} agents x {} envs = {count} envs is more than one kernel can index; use fewer",
+                config.agents, config.envs
+            )));
+        }
+        let layout = desc.check()?;
+        let mut plan = ArenaPlan::new();
+        let slots = EnvSlots::plan(&mut plan, desc, &layout, count);
+        let arena = Arena::new(ctx, &plan)?;
+        let kernel = Kernel::new(ctx, &desc.vec_env_source(), "main", &[])?;
+        let groups = kernel.groups_for(ctx, count)?;
+
+        // Default parameters for every env.
+        let defaults = desc.default_params();
+        let all: Vec<f32> = (0..count).flat_map(|_| defaults.iter().copied()).collect();
+        arena.write(slots.params, &all)?;
+
+        let block = |mode, steps| VecEnvParams {
+            envs: config.envs,
+            agents: config.agents,
+            seed: config.seed,
+            steps,
+            mode,
+            _pad: [0; 3],
+        };
+        let mut table = ParamTable::new();
+        let refs = [
+            table.push(&block(MODE_RESET, 0)),
+            table.push(&block(MODE_STEP, 1)),
+            table.push(&block(MODE_STEP_RANDOM, 1)),
+            table.push(&block(MODE_OBSERVE, 0)),
+        ];
+        let params = table.build(ctx)?;
+        let bind = |r: ParamRef| {
+            kernel.bind(
+                ctx,
+                &[
+                    params.binding(r),
+                    arena.binding(slots.states),
+                    arena.binding(slots.meta),
+                    arena.binding(slots.params),
+                    arena.binding(slots.actions),
+                    arena.binding(slots.obs),
+                    arena.binding(slots.final_obs),
+                    arena.binding(slots.step_out),
+                ],
+            )
+        };
+        let bind_groups = [
+            bind(refs[0])?,
+            bind(refs[1])?,
+            bind(refs[2])?,
+            bind(refs[3])?,
+        ];
+        let env = VecEnv {
+            ctx: ctx.clone(),
+            desc: desc.clone(),
+            layout,
+            config,
+            arena,
+            slots,
+            kernel,
+            params,
+            random_block: refs[2],
+            random_steps: 1,
+            bind_groups,
+            groups,
+        };
+        env.submit_mode(MODE_RESET);
+        Ok(env)
+    }
+
+    fn submit_mode(&self, mode: u32) {
+        let mut rec = Recorder::new();
+        rec.dispatch(&self.kernel, &self.bind_groups[mode as usize], self.groups);
+        rec.submit(&self.ctx);
+    }
+
+    /// Total envs (agents x envs per agent).
+    pub fn len(&self) -> usize {
+        (self.config.agents * self.config.envs) as usize
+    }
+    /// Always false: a `VecEnv` has at least one env.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+    /// The descriptor.
+    pub fn descriptor(&self) -> &EnvDescriptor {
+        &self.desc
+    }
+    /// The config.
+    pub fn config(&self) -> VecEnvConfig {
+        self.config
+    }
+    /// The arena holding the envs (for hosts that bind env buffers directly).
+    pub fn arena(&self) -> &Arena {
+        &self.arena
+    }
+    /// The env slots in [`VecEnv::arena`].
+    pub fn slots(&self) -> &EnvSlots {
+        &self.slots
+    }
+
+    /// Resets every env and returns the observations.
+    pub fn reset(&mut self) -> Result<Vec<f32>> {
+        self.submit_mode(MODE_RESET);
+        self.observations()
+    }
+
+    /// Steps every env once with one action per env (agent-major) and returns the results.
+    /// Episodes that end are reset automatically.
+    pub fn step(&mut self, actions: &[u32]) -> Result<StepBatch> {
+        if actions.len() != self.len() {
+            return Err(EnvError::Invalid(format!(
+                "step needs one action per env: {} envs but {} actions",
+                self.len(),
+                actions.len()
+            )));
+        }
+        let n = self.desc.num_actions();
+        if let Some((i, a)) = actions.iter().enumerate().find(|(_, a)| **a >= n) {
+            return Err(EnvError::Invalid(format!(
+                "action {a} for env {i} is out of range: {} has actions 0..{}",
+                self.desc.name,
+                n - 1
+            )));
+        }
+        self.arena.write(self.slots.actions, actions)?;
+        self.submit_mode(MODE_STEP);
+        self.last_step()
+    }
+
+    /// Records `steps` steps of every env with uniform random actions drawn on the
+    /// GPU, in one dispatch, into a replayable list (for benches and smoke runs).
+    pub fn random_steps_recorder(&mut self, steps: u32) -> Recorder {
+        if steps != self.random_steps {
+            let p = VecEnvParams {
+                envs: self.config.envs,
+                agents: self.config.agents,
+                seed: self.config.seed,
+                steps,
+                mode: MODE_STEP_RANDOM,
+                _pad: [0; 3],
+            };
+            self.params.write(&self.ctx, self.random_block, &p);
+            self.random_steps = steps;
+        }
+        let mut rec = Recorder::new();
+        rec.dispatch(
+            &self.kernel,
+            &self.bind_groups[MODE_STEP_RANDOM as usize],
+            self.groups,
+        );
+        rec
+    }
+
+    /// Steps every env `steps` times with random actions; submits without waiting.
+    pub fn step_random(&mut self, steps: u32) {
+        self.random_steps_recorder(steps).submit(&self.ctx);
+    }
+
+    /// Results of the last step (blocking readback).
+    pub fn last_step(&self) -> Result<StepBatch> {
+        let out = self.arena.read(self.slots.step_out)?;
+        Ok(StepBatch {
+            obs: self.observations()?,
+            rewards: out.iter().map(|o| o.reward).collect(),
+            terminated: out.iter().map(|o| o.flags & FLAG_TERMINATED != 0).collect(),
+            truncated: out.iter().map(|o| o.flags & FLAG_TRUNCATED != 0).collect(),
+            final_obs: self.arena.read(self.slots.final_obs)?,
+            out,
+        })
+    }
+
+    /// Current observations, `obs_dim` floats per env (blocking readback).
+    pub fn observations(&self) -> Result<Vec<f32>> {
+        Ok(self.arena.read(self.slots.obs)?)
+    }
+
+    /// Raw states, `state_dim` 4-byte words per env as f32 (blocking readback).
+    pub fn states(&self) -> Result<Vec<f32>> {
+        let bytes = self.arena.read_bytes(self.slots.states)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// Overwrites every env's raw state and recomputes the observations. The
+    /// episode clocks are left as they are.
+    pub fn set_states(&mut self, states: &[f32]) -> Result<()> {
+        let words = (self.layout.state_bytes / 4) as usize;
+        if states.len() != words * self.len() {
+            return Err(EnvError::Invalid(format!(
+                "set_states needs {} floats ({} envs x {} state fields: {}) but got {}",
+                words * self.len(),
+                self.len(),
+                words,
+                self.desc.state_fields.join(", "),
+                states.len()
+            )));
+        }
+        self.arena
+            .write_bytes(self.slots.states, bytemuck::cast_slice(states))?;
+        self.submit_mode(MODE_OBSERVE);
+        Ok(())
+    }
+
+    /// Per-env bookkeeping (episode clock, RNG counter, running return).
+    pub fn meta(&self) -> Result<Vec<EnvMeta>> {
+        Ok(self.arena.read(self.slots.meta)?)
+    }
+
+    /// Overwrites every env's parameters (`EnvParams` order, one block per env).
+    pub fn set_params(&mut self, params: &[f32]) -> Result<()> {
+        let per = self.desc.params.len();
+        if params.len() != per * self.len() {
+            return Err(EnvError::Invalid(format!(
+                "set_params needs {} floats ({} envs x {} params) but got {}",
+                per * self.len(),
+                self.len(),
+                per,
+                params.len()
+            )));
+        }
+        Ok(self.arena.write(self.slots.params, params)?)
+    }
+
+    /// The context.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+}
