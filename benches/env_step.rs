@@ -1,1 +1,47 @@
-fn main() {}
+//! `cargo bench --bench env_step`: env stepping throughput through the general env
+//! kernel, and the RNG kernel. Under `cargo test` it runs one small sample.
+
+use wgrl::envs::{BUILTIN_ENVS, bench::env_throughput, builtin};
+use wgrl::gpu::{Context, ContextOptions, bench};
+
+fn main() {
+    let ctx = match Context::new(&ContextOptions::default()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let smoke = bench::smoke_mode();
+    let (envs, steps, samples) = if smoke {
+        (1024, 10, 1)
+    } else {
+        (65536, 500, 15)
+    };
+    println!(
+        "adapter: {} ({}, {})",
+        ctx.adapter().name,
+        ctx.adapter().backend,
+        ctx.adapter().device_type
+    );
+    for name in BUILTIN_ENVS {
+        let desc = builtin(name).expect("built-in env");
+        let r = env_throughput(&ctx, &desc, envs, steps, samples)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        print!(
+            "env_step/{name}: {} envs x {} steps: median {:.3} ms/dispatch, {:.1} M env-steps/s",
+            r.envs,
+            r.steps,
+            r.median_seconds * 1e3,
+            r.steps_per_second / 1e6
+        );
+        match r.gpu_ms_per_dispatch {
+            Some(ms) => println!(
+                ", GPU {ms:.3} ms/dispatch ({:.1} M/s)",
+                r.gpu_steps_per_second.unwrap_or(0.0) / 1e6
+            ),
+            None => println!(" (no timestamps)"),
+        }
+        assert!(r.steps_per_second > 0.0);
+    }
+}

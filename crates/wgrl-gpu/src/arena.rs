@@ -253,7 +253,9 @@ impl ArenaLimits {
     /// Limits of a device.
     pub fn from_limits(limits: &wgpu::Limits) -> Self {
         ArenaLimits {
-            page_bytes: (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size),
+            page_bytes: limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size),
             alignment: limits.min_storage_buffer_offset_alignment.max(4) as u64,
             budget_bytes: None,
         }

@@ -75,3 +75,115 @@ impl Rng {
 pub fn unit(x: u32) -> f32 {
     ((x >> 8) as f32 + 0.5) * (1.0 / 16_777_216.0)
 }
+
+/// What [`RngFill`] writes per invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FillMode {
+    /// Four uniforms in (0, 1), as f32 bits.
+    Uniform = 0,
+    /// Four standard normals, as f32 bits.
+    Normal = 1,
+    /// Four raw words.
+    Words = 2,
+}
+
+/// Uniform block of `rng_fill.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct FillParams {
+    /// Run seed.
+    pub seed: u32,
+    /// Agent key.
+    pub agent: u32,
+    /// Stream key.
+    pub stream: u32,
+    /// Invocation i draws at env `i % envs`...
+    pub envs: u32,
+    /// Invocations.
+    pub count: u32,
+    /// [`FillMode`] as u32.
+    pub mode: u32,
+    /// ...and step `step0 + i / envs`.
+    pub step0: u32,
+    _pad: u32,
+}
+
+impl FillParams {
+    /// Parameters for `count` invocations over `envs` envs from step `step0`.
+    pub fn new(
+        seed: u32,
+        agent: u32,
+        stream: u32,
+        envs: u32,
+        count: u32,
+        mode: FillMode,
+        step0: u32,
+    ) -> Self {
+        FillParams {
+            seed,
+            agent,
+            stream,
+            envs,
+            count,
+            mode: mode as u32,
+            step0,
+            _pad: 0,
+        }
+    }
+}
+
+/// The RNG test kernel (`rng_fill.wgsl`) with its output slot: fills `count x 4`
+/// draws on the GPU. Used by the statistical tests and the RNG bench.
+#[derive(Debug)]
+pub struct RngFill {
+    ctx: crate::Context,
+    arena: crate::Arena,
+    out: crate::Slot<[u32; 4]>,
+    params: crate::ParamBuffer,
+    block: crate::ParamRef,
+    recorder: crate::Recorder,
+}
+
+impl RngFill {
+    /// Builds the kernel for `p.count` invocations.
+    pub fn new(ctx: &crate::Context, p: FillParams) -> crate::Result<Self> {
+        use crate::shader::common;
+        let src = crate::ShaderSource::new("rng_fill")
+            .with(common::RNG)
+            .with(common::RNG_FILL);
+        let kernel = crate::Kernel::new(ctx, &src, "main", &[])?;
+        let mut plan = crate::ArenaPlan::new();
+        let out = plan.add::<[u32; 4]>("rng.out", crate::Category::Scratch, p.count as u64);
+        let arena = crate::Arena::new(ctx, &plan)?;
+        let mut table = crate::ParamTable::new();
+        let block = table.push(&p);
+        let params = table.build(ctx)?;
+        let bg = kernel.bind(ctx, &[params.binding(block), arena.binding(out)])?;
+        let mut recorder = crate::Recorder::new();
+        recorder.dispatch(&kernel, &bg, kernel.groups_for(ctx, p.count as u64)?);
+        Ok(RngFill {
+            ctx: ctx.clone(),
+            arena,
+            out,
+            params,
+            block,
+            recorder,
+        })
+    }
+
+    /// Changes the parameters (same `count`) for the next run.
+    pub fn set(&self, p: FillParams) {
+        self.params.write(&self.ctx, self.block, &p);
+    }
+
+    /// The replayable dispatch.
+    pub fn recorder(&self) -> &crate::Recorder {
+        &self.recorder
+    }
+
+    /// Runs the kernel and reads the draws back (blocking).
+    pub fn run(&self) -> crate::Result<Vec<[u32; 4]>> {
+        self.recorder.submit(&self.ctx);
+        self.arena.read(self.out)
+    }
+}

@@ -1,6 +1,6 @@
 //! GPU tests of the engine core, run on whatever adapter is present (lavapipe in CI).
 
-use wgrl_gpu::rng::{self, Rng};
+use wgrl_gpu::rng::{self, FillMode, FillParams, Rng, RngFill};
 use wgrl_gpu::shader::common;
 use wgrl_gpu::*;
 
@@ -9,56 +9,15 @@ fn ctx() -> Context {
         .expect("a wgpu adapter (run `make test`, which installs lavapipe)")
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct FillParams {
-    seed: u32,
-    agent: u32,
-    stream: u32,
-    envs: u32,
-    count: u32,
-    mode: u32,
-    step0: u32,
-    _pad: u32,
-}
-
 /// Runs `rng_fill.wgsl` for `count` invocations: invocation i draws at
 /// (env = i % envs, step = step0 + i / envs).
 fn fill(ctx: &Context, p: FillParams) -> Vec<[u32; 4]> {
-    let src = ShaderSource::new("rng_fill")
-        .with(common::RNG)
-        .with(common::RNG_FILL);
-    let kernel = Kernel::new(ctx, &src, "main", &[]).unwrap();
-    let mut plan = ArenaPlan::new();
-    let out = plan.add::<[u32; 4]>("rng.out", Category::Scratch, p.count as u64);
-    let arena = Arena::new(ctx, &plan).unwrap();
-    let mut table = ParamTable::new();
-    let pref = table.push(&p);
-    let params = table.build(ctx).unwrap();
-    let bg = kernel
-        .bind(ctx, &[params.binding(pref), arena.binding(out)])
-        .unwrap();
-    let mut rec = Recorder::new();
-    rec.dispatch(
-        &kernel,
-        &bg,
-        kernel.groups_for(ctx, p.count as u64).unwrap(),
-    );
-    rec.submit(ctx);
-    arena.read(out).unwrap()
+    RngFill::new(ctx, p).unwrap().run().unwrap()
 }
 
 fn params(stream: u32, envs: u32, count: u32, mode: u32) -> FillParams {
-    FillParams {
-        seed: 7,
-        agent: 3,
-        stream,
-        envs,
-        count,
-        mode,
-        step0: 11,
-        _pad: 0,
-    }
+    let mode = [FillMode::Uniform, FillMode::Normal, FillMode::Words][mode as usize];
+    FillParams::new(7, 3, stream, envs, count, mode, 11)
 }
 
 #[test]
@@ -205,7 +164,7 @@ fn arena_round_trips_and_reports_memory() {
 #[test]
 fn plan_larger_than_the_device_binding_is_an_error() {
     let ctx = ctx();
-    let max = ctx.limits().max_storage_buffer_binding_size as u64;
+    let max = ctx.limits().max_storage_buffer_binding_size;
     let mut plan = ArenaPlan::new();
     plan.add::<f32>("huge", Category::Rollout, max / 4 + 1024);
     let err = Arena::new(&ctx, &plan).unwrap_err().to_string();
@@ -227,10 +186,9 @@ fn recorder_replays_and_profiler_times_each_dispatch() {
     let arena = Arena::new(&ctx, &plan).unwrap();
     let mut table = ParamTable::new();
     let p1 = table.push(&params(0, 16, 256, 2));
-    let p2 = table.push(&FillParams {
-        step0: 99,
-        ..params(0, 16, 256, 2)
-    });
+    let mut later = params(0, 16, 256, 2);
+    later.step0 = 99;
+    let p2 = table.push(&later);
     let pb = table.build(&ctx).unwrap();
     let bg1 = kernel
         .bind(&ctx, &[pb.binding(p1), arena.binding(out)])
