@@ -7,7 +7,9 @@
 //! This crate re-exports the engine's crates and `wgpu` itself, so users depend on
 //! one crate and get matching versions:
 //! - [`gpu`]: device context (owned or borrowed), arena, kernels, recorder, profiler;
-//! - [`envs`]: env modules, built-in envs, the host vectorised env API.
+//! - [`envs`]: env modules, built-in envs, the host vectorised env API;
+//! - [`nn`]: network layouts, init, WGSL layer building blocks, CPU references;
+//! - [`rl`]: PPO kernels, the trainer, evaluation, config, checkpoints, run output.
 //!
 //! ```no_run
 //! use wgrl::envs::{builtin, VecEnv, VecEnvConfig};
@@ -24,3 +26,5 @@
 pub use wgpu;
 pub use wgrl_envs as envs;
 pub use wgrl_gpu as gpu;
+pub use wgrl_nn as nn;
+pub use wgrl_rl as rl;

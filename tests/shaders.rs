@@ -6,16 +6,42 @@ use std::path::Path;
 use wgrl::envs::{BUILTIN_ENVS, builtin};
 use wgrl::gpu::ShaderSource;
 use wgrl::gpu::shader::common;
+use wgrl::nn::kernels::nn_source;
+use wgrl::nn::{Activation, NetLayout};
 
 /// Every kernel composition the engine builds.
 fn all_kernels() -> Vec<ShaderSource> {
+    use wgrl::rl::ppo::{self, PpoShape, RolloutLayout, ScratchLayout};
     let mut out = vec![
         ShaderSource::new("rng_fill")
             .with(common::RNG)
             .with(common::RNG_FILL),
     ];
+    for act in [Activation::Tanh, Activation::Relu] {
+        let net = NetLayout::actor_critic(4, 2, 64, 2, act);
+        out.push(nn_source("nn_test", &net).with(wgrl::nn::shaders::NN_TEST));
+    }
     for name in BUILTIN_ENVS {
-        out.push(builtin(name).unwrap().vec_env_source());
+        let desc = builtin(name).unwrap();
+        out.push(desc.vec_env_source());
+        let net =
+            NetLayout::actor_critic(desc.obs_dim, desc.num_actions(), 64, 2, Activation::Tanh);
+        let shape = PpoShape {
+            agents: 2,
+            envs: 8,
+            steps: 16,
+            epochs: 2,
+            minibatches: 2,
+            iterations: 10,
+            anneal_lr: true,
+            norm_adv: true,
+            clip_vloss: true,
+        };
+        let scratch = ScratchLayout::new(&net, desc.obs_dim, shape.m4());
+        let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
+        out.push(ppo::rollout_source(&desc, &net, &rollout));
+        out.push(ppo::gae_source(&desc, &rollout));
+        out.push(ppo::update_source(&desc, &net, &shape, &scratch));
     }
     out
 }

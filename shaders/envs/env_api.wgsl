@@ -12,3 +12,14 @@ struct StepResult {
     reward: f32,
     terminated: bool,
 }
+
+// Engine bookkeeping kept per env beside its state.
+struct EnvMeta {
+    elapsed: u32,        // steps in the current episode (time limit)
+    counter: u32,        // steps ever taken by this env: the RNG's step key
+    episode_return: f32, // running return of the current episode
+    _pad: u32,
+}
+
+const FLAG_TERMINATED: u32 = 1u;
+const FLAG_TRUNCATED: u32 = 2u;

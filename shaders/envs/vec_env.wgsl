@@ -9,9 +9,6 @@ const MODE_STEP: u32 = 1u;        // actions from the buffer (host API, policies
 const MODE_STEP_RANDOM: u32 = 2u; // uniform random actions (benches, smoke tests)
 const MODE_OBSERVE: u32 = 3u;     // recompute observations after the host set states
 
-const FLAG_TERMINATED: u32 = 1u;
-const FLAG_TRUNCATED: u32 = 2u;
-
 struct VecEnvParams {
     envs: u32,   // envs per agent
     agents: u32,
@@ -21,14 +18,6 @@ struct VecEnvParams {
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
-}
-
-// Engine bookkeeping per env.
-struct EnvMeta {
-    elapsed: u32,        // steps in the current episode (time limit)
-    counter: u32,        // steps ever taken by this env: the RNG's step key
-    episode_return: f32, // running return of the current episode
-    _pad: u32,
 }
 
 // What one step produced. On a finished episode `episode_return` and
@@ -49,6 +38,10 @@ struct StepOut {
 @group(0) @binding(5) var<storage, read_write> obs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> final_obs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> step_out: array<StepOut>;
+
+fn load_action(env: u32) -> Action {
+    return actions[env];
+}
 
 fn write_obs(g: u32, o: array<f32, OBS_DIM>) {
     for (var k = 0u; k < OBS_DIM; k++) {

@@ -16,4 +16,6 @@ pub mod vec_env;
 pub use builtin::{BUILTIN_ENVS, builtin};
 pub use descriptor::{ActionSpace, EnvDescriptor, EnvLayout, ParamSpec};
 pub use error::{EnvError, Result};
-pub use vec_env::{EnvMeta, EnvSlots, StepBatch, StepOut, VecEnv, VecEnvConfig};
+pub use vec_env::{
+    EnvKernel, EnvMeta, EnvMode, EnvSlots, StepBatch, StepOut, VecEnv, VecEnvConfig,
+};

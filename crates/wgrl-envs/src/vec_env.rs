@@ -16,11 +16,6 @@ pub const FLAG_TERMINATED: u32 = 1;
 /// Bit set in [`StepOut::flags`] when the episode hit the time limit.
 pub const FLAG_TRUNCATED: u32 = 2;
 
-const MODE_RESET: u32 = 0;
-const MODE_STEP: u32 = 1;
-const MODE_STEP_RANDOM: u32 = 2;
-const MODE_OBSERVE: u32 = 3;
-
 /// Uniform block of `vec_env.wgsl` (`VecEnvParams`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
@@ -36,6 +31,20 @@ pub struct VecEnvParams {
     /// Kernel mode (reset, step, random step, observe).
     pub mode: u32,
     _pad: [u32; 3],
+}
+
+impl VecEnvParams {
+    /// The block for `config` in `mode`, taking `steps` steps per dispatch.
+    pub fn new(config: VecEnvConfig, steps: u32, mode: EnvMode) -> Self {
+        VecEnvParams {
+            envs: config.envs,
+            agents: config.agents,
+            seed: config.seed,
+            steps,
+            mode: mode as u32,
+            _pad: [0; 3],
+        }
+    }
 }
 
 /// Per-env engine bookkeeping (`EnvMeta` in WGSL).
@@ -121,6 +130,130 @@ impl EnvSlots {
     }
 }
 
+impl EnvSlots {
+    /// Writes every env's default parameters (`count` envs).
+    pub fn write_default_params(
+        &self,
+        arena: &Arena,
+        desc: &EnvDescriptor,
+        count: u64,
+    ) -> Result<()> {
+        let defaults = desc.default_params();
+        let all: Vec<f32> = (0..count).flat_map(|_| defaults.iter().copied()).collect();
+        Ok(arena.write(self.params, &all)?)
+    }
+}
+
+/// What a dispatch of the env kernel does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvMode {
+    /// Reset every env.
+    Reset = 0,
+    /// Step once with actions from the `actions` slot.
+    Step = 1,
+    /// Step `steps` times with random actions drawn on the GPU.
+    StepRandom = 2,
+    /// Recompute observations from the states.
+    Observe = 3,
+}
+
+/// The general env kernel bound to env slots in some arena, with one prepared
+/// bind group per mode. [`VecEnv`] drives it from the host; a trainer records it
+/// next to its own kernels.
+#[derive(Debug)]
+pub struct EnvKernel {
+    kernel: Kernel,
+    params: ParamBuffer,
+    random_block: ParamRef,
+    bind_groups: [wgpu::BindGroup; 4],
+    groups: [u32; 3],
+    config: VecEnvConfig,
+}
+
+impl EnvKernel {
+    /// Builds the kernel for `desc` over `slots` of `arena` (`config.agents x config.envs` envs).
+    pub fn new(
+        ctx: &Context,
+        desc: &EnvDescriptor,
+        config: VecEnvConfig,
+        arena: &Arena,
+        slots: &EnvSlots,
+    ) -> Result<Self> {
+        let count = config.agents as u64 * config.envs as u64;
+        let kernel = Kernel::new(ctx, &desc.vec_env_source(), "main", &[])?;
+        let groups = kernel.groups_for(ctx, count)?;
+        let mut table = ParamTable::new();
+        let refs = [
+            EnvMode::Reset,
+            EnvMode::Step,
+            EnvMode::StepRandom,
+            EnvMode::Observe,
+        ]
+        .map(|mode| {
+            table.push(&VecEnvParams::new(
+                config,
+                if mode == EnvMode::Step || mode == EnvMode::StepRandom {
+                    1
+                } else {
+                    0
+                },
+                mode,
+            ))
+        });
+        let params = table.build(ctx)?;
+        let bind = |r: ParamRef| {
+            kernel.bind(
+                ctx,
+                &[
+                    params.binding(r),
+                    arena.binding(slots.states),
+                    arena.binding(slots.meta),
+                    arena.binding(slots.params),
+                    arena.binding(slots.actions),
+                    arena.binding(slots.obs),
+                    arena.binding(slots.final_obs),
+                    arena.binding(slots.step_out),
+                ],
+            )
+        };
+        let bind_groups = [
+            bind(refs[0])?,
+            bind(refs[1])?,
+            bind(refs[2])?,
+            bind(refs[3])?,
+        ];
+        Ok(EnvKernel {
+            kernel,
+            params,
+            random_block: refs[2],
+            bind_groups,
+            groups,
+            config,
+        })
+    }
+
+    /// Appends one dispatch in `mode` to `rec`.
+    pub fn record(&self, rec: &mut Recorder, mode: EnvMode) {
+        rec.dispatch(&self.kernel, &self.bind_groups[mode as usize], self.groups);
+    }
+
+    /// Sets how many steps one [`EnvMode::StepRandom`] dispatch takes (queued write).
+    pub fn set_random_steps(&self, ctx: &Context, steps: u32) {
+        self.params.write(
+            ctx,
+            self.random_block,
+            &VecEnvParams::new(self.config, steps, EnvMode::StepRandom),
+        );
+    }
+
+    /// Records and submits one dispatch in `mode`.
+    pub fn submit(&self, ctx: &Context, mode: EnvMode) {
+        let mut rec = Recorder::new();
+        self.record(&mut rec, mode);
+        rec.submit(ctx);
+    }
+}
+
 /// Observations, rewards and flags of one step of every env, agent-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepBatch {
@@ -160,12 +293,8 @@ pub struct VecEnv {
     config: VecEnvConfig,
     arena: Arena,
     slots: EnvSlots,
-    kernel: Kernel,
-    params: ParamBuffer,
-    random_block: ParamRef,
+    kernel: EnvKernel,
     random_steps: u32,
-    bind_groups: [wgpu::BindGroup; 4],
-    groups: [u32; 3],
 }
 
 use wgrl_gpu::wgpu;
@@ -191,52 +320,10 @@ impl VecEnv {
         let mut plan = ArenaPlan::new();
         let slots = EnvSlots::plan(&mut plan, desc, &layout, count);
         let arena = Arena::new(ctx, &plan)?;
-        let kernel = Kernel::new(ctx, &desc.vec_env_source(), "main", &[])?;
-        let groups = kernel.groups_for(ctx, count)?;
-
-        // Default parameters for every env.
-        let defaults = desc.default_params();
-        let all: Vec<f32> = (0..count).flat_map(|_| defaults.iter().copied()).collect();
-        arena.write(slots.params, &all)?;
-
-        let block = |mode, steps| VecEnvParams {
-            envs: config.envs,
-            agents: config.agents,
-            seed: config.seed,
-            steps,
-            mode,
-            _pad: [0; 3],
-        };
-        let mut table = ParamTable::new();
-        let refs = [
-            table.push(&block(MODE_RESET, 0)),
-            table.push(&block(MODE_STEP, 1)),
-            table.push(&block(MODE_STEP_RANDOM, 1)),
-            table.push(&block(MODE_OBSERVE, 0)),
-        ];
-        let params = table.build(ctx)?;
-        let bind = |r: ParamRef| {
-            kernel.bind(
-                ctx,
-                &[
-                    params.binding(r),
-                    arena.binding(slots.states),
-                    arena.binding(slots.meta),
-                    arena.binding(slots.params),
-                    arena.binding(slots.actions),
-                    arena.binding(slots.obs),
-                    arena.binding(slots.final_obs),
-                    arena.binding(slots.step_out),
-                ],
-            )
-        };
-        let bind_groups = [
-            bind(refs[0])?,
-            bind(refs[1])?,
-            bind(refs[2])?,
-            bind(refs[3])?,
-        ];
-        let env = VecEnv {
+        slots.write_default_params(&arena, desc, count)?;
+        let kernel = EnvKernel::new(ctx, desc, config, &arena, &slots)?;
+        kernel.submit(ctx, EnvMode::Reset);
+        Ok(VecEnv {
             ctx: ctx.clone(),
             desc: desc.clone(),
             layout,
@@ -244,20 +331,8 @@ impl VecEnv {
             arena,
             slots,
             kernel,
-            params,
-            random_block: refs[2],
             random_steps: 1,
-            bind_groups,
-            groups,
-        };
-        env.submit_mode(MODE_RESET);
-        Ok(env)
-    }
-
-    fn submit_mode(&self, mode: u32) {
-        let mut rec = Recorder::new();
-        rec.dispatch(&self.kernel, &self.bind_groups[mode as usize], self.groups);
-        rec.submit(&self.ctx);
+        })
     }
 
     /// Total envs (agents x envs per agent).
@@ -287,7 +362,7 @@ impl VecEnv {
 
     /// Resets every env and returns the observations.
     pub fn reset(&mut self) -> Result<Vec<f32>> {
-        self.submit_mode(MODE_RESET);
+        self.kernel.submit(&self.ctx, EnvMode::Reset);
         self.observations()
     }
 
@@ -310,7 +385,7 @@ impl VecEnv {
             )));
         }
         self.arena.write(self.slots.actions, actions)?;
-        self.submit_mode(MODE_STEP);
+        self.kernel.submit(&self.ctx, EnvMode::Step);
         self.last_step()
     }
 
@@ -318,23 +393,11 @@ impl VecEnv {
     /// GPU, in one dispatch, into a replayable list (for benches and smoke runs).
     pub fn random_steps_recorder(&mut self, steps: u32) -> Recorder {
         if steps != self.random_steps {
-            let p = VecEnvParams {
-                envs: self.config.envs,
-                agents: self.config.agents,
-                seed: self.config.seed,
-                steps,
-                mode: MODE_STEP_RANDOM,
-                _pad: [0; 3],
-            };
-            self.params.write(&self.ctx, self.random_block, &p);
+            self.kernel.set_random_steps(&self.ctx, steps);
             self.random_steps = steps;
         }
         let mut rec = Recorder::new();
-        rec.dispatch(
-            &self.kernel,
-            &self.bind_groups[MODE_STEP_RANDOM as usize],
-            self.groups,
-        );
+        self.kernel.record(&mut rec, EnvMode::StepRandom);
         rec
     }
 
@@ -383,7 +446,7 @@ impl VecEnv {
         }
         self.arena
             .write_bytes(self.slots.states, bytemuck::cast_slice(states))?;
-        self.submit_mode(MODE_OBSERVE);
+        self.kernel.submit(&self.ctx, EnvMode::Observe);
         Ok(())
     }
 

@@ -257,6 +257,18 @@ impl Context {
             .map_err(|e| GpuError::Readback(e.to_string()))
     }
 
+    /// Blocks until `submission` is done. Counted as a blocking wait.
+    pub fn wait_for(&self, submission: wgpu::SubmissionIndex) -> Result<()> {
+        self.counters.blocking_waits.fetch_add(1, Ordering::Relaxed);
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(submission),
+                timeout: None,
+            })
+            .map(|_| ())
+            .map_err(|e| GpuError::Readback(e.to_string()))
+    }
+
     /// Non-blocking poll: lets finished map callbacks run. Not counted.
     pub fn poll(&self) -> Result<()> {
         self.device

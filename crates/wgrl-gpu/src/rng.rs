@@ -187,3 +187,65 @@ impl RngFill {
         self.arena.read(self.out)
     }
 }
+
+/// CPU reference of `feistel` in `shaders/common/shuffle.wgsl`.
+pub fn feistel(x: u32, h: u32, key: [u32; 4]) -> u32 {
+    let mask = (1u32 << h).wrapping_sub(1);
+    let (mut l, mut r) = (x >> h, x & mask);
+    for k in 0..4u32 {
+        let f = pcg4d([r, key[0], key[1] ^ k, key[2]])[0] & mask;
+        let next = l ^ f;
+        l = r;
+        r = next;
+    }
+    (l << h) | r
+}
+
+/// Half the bit width of the smallest power of 4 that holds `n`.
+pub fn feistel_half_bits(n: u32) -> u32 {
+    let mut h = 0;
+    while h < 16 && (1u64 << (2 * h)) < n as u64 {
+        h += 1;
+    }
+    h
+}
+
+/// Element `i` of a random permutation of `0..n` keyed by `key` (as the GPU computes it).
+pub fn perm_index(i: u32, n: u32, key: [u32; 4]) -> u32 {
+    let h = feistel_half_bits(n);
+    let mut x = feistel(i, h, key);
+    while x >= n {
+        x = feistel(x, h, key);
+    }
+    x
+}
+
+/// The key the PPO update uses to shuffle agent `agent`'s batch at (iteration, epoch).
+pub fn shuffle_key(seed: u32, agent: u32, iteration: u32, epoch: u32) -> [u32; 4] {
+    let k = pcg4d([seed, agent, STREAM_SHUFFLE, 0x9e37_79b9]);
+    [k[0] ^ iteration, k[1] ^ (epoch << 2), k[2], k[3]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perm_index_is_a_permutation_for_any_size() {
+        for n in [1u32, 2, 3, 5, 64, 100, 511, 512, 513, 4096, 10_000] {
+            let key = shuffle_key(3, 1, 7, 2);
+            let mut seen = vec![false; n as usize];
+            for i in 0..n {
+                let j = perm_index(i, n, key) as usize;
+                assert!(!seen[j], "n = {n}: {j} twice");
+                seen[j] = true;
+            }
+            if n >= 64 {
+                // Not the identity, and a different key gives a different order.
+                assert!((0..n).any(|i| perm_index(i, n, key) != i));
+                let other = shuffle_key(3, 1, 7, 3);
+                assert!((0..n).any(|i| perm_index(i, n, key) != perm_index(i, n, other)));
+            }
+        }
+    }
+}

@@ -15,6 +15,11 @@ pub mod common {
         "shaders/common/rng.wgsl",
         include_str!("../../../shaders/common/rng.wgsl"),
     );
+    /// Counter-based random permutations (minibatch shuffles).
+    pub const SHUFFLE: (&str, &str) = (
+        "shaders/common/shuffle.wgsl",
+        include_str!("../../../shaders/common/shuffle.wgsl"),
+    );
     /// Test kernel that fills buffers with RNG draws (used by the statistical tests and bench).
     pub const RNG_FILL: (&str, &str) = (
         "shaders/common/rng_fill.wgsl",

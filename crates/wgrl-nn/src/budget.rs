@@ -1,0 +1,51 @@
+//! Loop-iteration counts of the network kernels, per invocation.
+//!
+//! lavapipe (Mesa's llvmpipe) gives every shader invocation one budget of 65535
+//! loop iterations for all of its loops together (`LP_MAX_TGSI_LOOP_ITERATIONS`
+//! in gallivm); when it runs out, every loop exits early and the kernel silently
+//! computes garbage. Real GPUs have no such limit, but the engine must be correct
+//! on lavapipe, so fused kernels are split into dispatches whose invocations stay
+//! well under the cap. These functions count the iterations (loop back-edges) one
+//! invocation runs in each building block, matching the WGSL.
+
+use crate::layout::LayerLayout;
+
+/// lavapipe's per-invocation cap.
+pub const LAVAPIPE_LOOP_LIMIT: u64 = 65_535;
+/// What one dispatch's invocations may use: half the cap, a margin for the small
+/// loops the estimates leave out.
+pub const DISPATCH_LOOP_BUDGET: u64 = LAVAPIPE_LOOP_LIMIT / 2;
+
+fn per_lane(items: u64, wg: u32) -> u64 {
+    items.div_ceil(wg as u64)
+}
+
+/// Iterations of a dot product of length n unrolled by 4 (plus its remainder loop).
+fn dot(n: u32) -> u64 {
+    (n / 4 + n % 4 + 1) as u64
+}
+
+/// `dense_forward` over `m4` sample blocks with `wg` invocations.
+pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
+    per_lane(l.n_out as u64 * m4 as u64, wg) * (1 + dot(l.n_in))
+}
+
+/// `dense_backward_input`.
+pub fn dense_backward_input(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
+    per_lane(l.n_in as u64 * m4 as u64, wg) * (1 + dot(l.n_out))
+}
+
+/// `dense_weight_grad`.
+pub fn dense_weight_grad(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
+    per_lane(l.n_out as u64 * (l.n_in as u64 + 1), wg) * (1 + m4 as u64)
+}
+
+/// An element-wise pass over `n` values (Adam, norms, gathers).
+pub fn elementwise(n: u64, wg: u32) -> u64 {
+    per_lane(n, wg)
+}
+
+/// `wg_sum4`: one iteration per tree level.
+pub fn wg_sum(wg: u32) -> u64 {
+    wg.max(2).ilog2() as u64 + 1
+}

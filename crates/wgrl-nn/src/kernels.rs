@@ -1,0 +1,169 @@
+//! A standalone kernel that runs one network building block (dense forward, input
+//! gradient, weight gradient, clipped Adam) with one workgroup per agent, so the
+//! WGSL the fused training kernels use can be tested against [`crate::cpu`] and benchmarked.
+
+use crate::layout::NetLayout;
+use crate::shaders;
+use bytemuck::{Pod, Zeroable};
+use wgrl_gpu::{
+    Arena, ArenaPlan, Category, Context, Kernel, ParamBuffer, ParamRef, ParamTable, Recorder,
+    Result, ShaderSource, Slot,
+};
+
+/// Uniform block of `nn_test.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, Default)]
+pub struct NnTestParams {
+    /// 0 forward, 1 input gradient, 2 weight gradient, 3 clip + Adam.
+    pub mode: u32,
+    /// Layer index in the layout.
+    pub layer: u32,
+    /// Input activations (vec4 offset in an agent's scratch).
+    pub x: u32,
+    /// Output activations (forward) or output gradient (backward).
+    pub y: u32,
+    /// Input gradient (mode 1).
+    pub dx: u32,
+    /// Samples / 4.
+    pub m4: u32,
+    /// Whether x came out of an activation (mode 1).
+    pub x_act: u32,
+    /// Parameters per agent to update (mode 3).
+    pub n: u32,
+    /// vec4s of scratch per agent.
+    pub scratch_stride: u32,
+    /// Learning rate (mode 3).
+    pub lr: f32,
+    /// Grad-norm clip (mode 3).
+    pub max_norm: f32,
+    /// Adam step, 1-based (mode 3).
+    pub t: f32,
+}
+
+/// Mode ids of [`NnTestParams::mode`].
+pub mod mode {
+    /// Dense forward.
+    pub const FORWARD: u32 = 0;
+    /// Input gradient.
+    pub const BACKWARD_INPUT: u32 = 1;
+    /// Weight and bias gradient.
+    pub const WEIGHT_GRAD: u32 = 2;
+    /// Global-norm clip then Adam.
+    pub const ADAM: u32 = 3;
+}
+
+/// The network pieces composed for `layout` (generated constants, activations,
+/// dense layers, optimiser) before a kernel body.
+pub fn nn_source(name: &str, layout: &NetLayout) -> ShaderSource {
+    ShaderSource::new(name)
+        .part("<generated network layout>", layout.prelude())
+        .with(shaders::ACTIVATIONS)
+        .with(shaders::DENSE_FORWARD)
+        .with(shaders::DENSE_BACKWARD)
+        .with(shaders::OPTIM)
+}
+
+/// The standalone kernel with its arena: parameters, scratch (feature-major vec4
+/// activations) and optimiser state (`m`, `v`, `g` per agent).
+#[derive(Debug)]
+pub struct NnTest {
+    ctx: Context,
+    kernel: Kernel,
+    arena: Arena,
+    /// Parameters, agent-major.
+    pub params: Slot<f32>,
+    /// Scratch, `scratch_stride` vec4 per agent.
+    pub scratch: Slot<[f32; 4]>,
+    /// `m`, `v`, `g` per agent.
+    pub opt: Slot<f32>,
+    table: ParamBuffer,
+    block: ParamRef,
+    bind_group: wgpu::BindGroup,
+    agents: u32,
+}
+
+use wgrl_gpu::wgpu;
+
+impl NnTest {
+    /// Builds the kernel for `agents` agents with `scratch_vec4` vec4s of scratch each.
+    pub fn new(ctx: &Context, layout: &NetLayout, agents: u32, scratch_vec4: u32) -> Result<Self> {
+        let src = nn_source("nn_test", layout).with(shaders::NN_TEST);
+        let kernel = Kernel::new(ctx, &src, "main", &[])?;
+        let p = layout.param_count as u64 * agents as u64;
+        let mut plan = ArenaPlan::new();
+        let params = plan.add::<f32>("nn.params", Category::Params, p);
+        let scratch = plan.add::<[f32; 4]>(
+            "nn.scratch",
+            Category::Activations,
+            scratch_vec4 as u64 * agents as u64,
+        );
+        let opt = plan.add::<f32>("nn.opt", Category::Optimizer, 3 * p);
+        let arena = Arena::new(ctx, &plan)?;
+        let mut t = ParamTable::new();
+        let block = t.push(&NnTestParams::default());
+        let table = t.build(ctx)?;
+        let bind_group = kernel.bind(
+            ctx,
+            &[
+                table.binding(block),
+                arena.binding(params),
+                arena.binding(scratch),
+                arena.binding(opt),
+            ],
+        )?;
+        Ok(NnTest {
+            ctx: ctx.clone(),
+            kernel,
+            arena,
+            params,
+            scratch,
+            opt,
+            table,
+            block,
+            bind_group,
+            agents,
+        })
+    }
+
+    /// The arena (read and write the slots with it).
+    pub fn arena(&self) -> &Arena {
+        &self.arena
+    }
+
+    /// Sets the parameters of the next run and returns its dispatch list.
+    pub fn recorder(&self, p: NnTestParams) -> Recorder {
+        self.table.write(&self.ctx, self.block, &p);
+        let mut rec = Recorder::new();
+        rec.dispatch(&self.kernel, &self.bind_group, [self.agents, 1, 1]);
+        rec
+    }
+
+    /// Runs one block (submits without waiting; reading a slot waits).
+    pub fn run(&self, p: NnTestParams) {
+        self.recorder(p).submit(&self.ctx);
+    }
+}
+
+/// Feature-major vec4 layout of a sample-major batch (`m` a multiple of 4).
+pub fn to_feature_major(x: &[f32], m: usize, n: usize) -> Vec<[f32; 4]> {
+    let m4 = m / 4;
+    let mut out = vec![[0.0; 4]; n * m4];
+    for s in 0..m {
+        for f in 0..n {
+            out[f * m4 + s / 4][s % 4] = x[s * n + f];
+        }
+    }
+    out
+}
+
+/// Inverse of [`to_feature_major`].
+pub fn from_feature_major(v: &[[f32; 4]], m: usize, n: usize) -> Vec<f32> {
+    let m4 = m / 4;
+    let mut out = vec![0.0; m * n];
+    for s in 0..m {
+        for f in 0..n {
+            out[s * n + f] = v[f * m4 + s / 4][s % 4];
+        }
+    }
+    out
+}

@@ -1,0 +1,28 @@
+//! The network WGSL pieces in `shaders/nn`, embedded at build time.
+
+/// Hidden activations and their derivatives (from the output).
+pub const ACTIVATIONS: (&str, &str) = (
+    "shaders/nn/activations.wgsl",
+    include_str!("../../../shaders/nn/activations.wgsl"),
+);
+/// Workgroup-cooperative dense layer forward over a batch, feature-major with 4
+/// samples per vec4.
+pub const DENSE_FORWARD: (&str, &str) = (
+    "shaders/nn/dense_forward.wgsl",
+    include_str!("../../../shaders/nn/dense_forward.wgsl"),
+);
+/// Its backward: input gradient and weight gradient.
+pub const DENSE_BACKWARD: (&str, &str) = (
+    "shaders/nn/dense_backward.wgsl",
+    include_str!("../../../shaders/nn/dense_backward.wgsl"),
+);
+/// Workgroup reductions, global grad-norm and Adam.
+pub const OPTIM: (&str, &str) = (
+    "shaders/nn/optim.wgsl",
+    include_str!("../../../shaders/nn/optim.wgsl"),
+);
+/// Standalone kernel running one phase of `dense.wgsl` / `optim.wgsl` (tests, benches).
+pub const NN_TEST: (&str, &str) = (
+    "shaders/nn/nn_test.wgsl",
+    include_str!("../../../shaders/nn/nn_test.wgsl"),
+);

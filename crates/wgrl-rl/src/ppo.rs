@@ -1,0 +1,708 @@
+//! PPO on the GPU: the plan (arena slots, scratch layout, generated constants)
+//! and the two fused kernels of an iteration: the rollout (env steps, policy
+//! forward, sampling, GAE) and the update (shuffle, epochs x minibatches of
+//! forward, losses, backward, clipping and Adam, then statistics).
+
+use bytemuck::{Pod, Zeroable};
+use wgrl_envs::{EnvDescriptor, EnvKernel, EnvLayout, EnvSlots, VecEnvConfig};
+use wgrl_gpu::shader::common;
+use wgrl_gpu::{
+    Arena, ArenaPlan, Category, Context, Kernel, ParamBuffer, ParamTable, Recorder, ShaderSource,
+    Slot, wgpu,
+};
+use wgrl_nn::{NetLayout, budget, shaders as nn};
+
+/// The PPO WGSL pieces in `shaders/rl`, embedded at build time.
+pub mod shaders {
+    /// Types shared by rollout and update.
+    pub const COMMON: (&str, &str) = (
+        "shaders/rl/ppo_common.wgsl",
+        include_str!("../../../shaders/rl/ppo_common.wgsl"),
+    );
+    /// The rollout kernel (env steps, batched policy forward, sampling).
+    pub const ROLLOUT: (&str, &str) = (
+        "shaders/rl/rollout.wgsl",
+        include_str!("../../../shaders/rl/rollout.wgsl"),
+    );
+    /// The GAE kernel.
+    pub const GAE: (&str, &str) = (
+        "shaders/rl/gae.wgsl",
+        include_str!("../../../shaders/rl/gae.wgsl"),
+    );
+    /// The fused update kernel.
+    pub const UPDATE: (&str, &str) = (
+        "shaders/rl/ppo_update.wgsl",
+        include_str!("../../../shaders/rl/ppo_update.wgsl"),
+    );
+}
+
+/// Invocations per workgroup of the update kernel (one workgroup per agent).
+pub const UPDATE_WG: u32 = 256;
+/// Invocations per workgroup of the rollout kernel (one workgroup per block of envs).
+pub const ROLLOUT_WG: u32 = 64;
+/// Episodes kept per agent for the running return.
+pub const RECENT: usize = 100;
+
+/// Uniform block of the rollout kernel.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct RolloutParams {
+    /// Envs per agent.
+    pub envs: u32,
+    /// Agents.
+    pub agents: u32,
+    /// Run seed.
+    pub seed: u32,
+    /// Steps per rollout.
+    pub steps: u32,
+    /// First step of this chunk.
+    pub t0: u32,
+    /// Steps in this chunk.
+    pub count: u32,
+    /// 1: greedy actions (evaluation).
+    pub greedy: u32,
+    /// 1: the final chunk.
+    pub last: u32,
+}
+
+/// Uniform block of the update kernel.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct UpdateParams {
+    /// Run seed.
+    pub seed: u32,
+    /// Agents.
+    pub agents: u32,
+    /// First (epoch x minibatch) step of this dispatch.
+    pub first: u32,
+    /// Steps in this dispatch.
+    pub count: u32,
+    /// 1 for the iteration's first dispatch.
+    pub is_first: u32,
+    /// 1 for its last.
+    pub is_last: u32,
+    _pad: [u32; 2],
+}
+
+/// Per-agent hyper-parameters on the GPU (`AgentHyper`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct AgentHyper {
+    /// Initial learning rate.
+    pub lr: f32,
+    /// Discount.
+    pub gamma: f32,
+    /// GAE lambda.
+    pub gae_lambda: f32,
+    /// Ratio (and value) clip.
+    pub clip: f32,
+    /// Entropy bonus coefficient.
+    pub ent_coef: f32,
+    /// Value loss coefficient.
+    pub vf_coef: f32,
+    /// Global gradient-norm clip.
+    pub max_grad_norm: f32,
+    _pad: f32,
+}
+
+impl AgentHyper {
+    /// Builds the block.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        lr: f32,
+        gamma: f32,
+        gae_lambda: f32,
+        clip: f32,
+        ent_coef: f32,
+        vf_coef: f32,
+        max_grad_norm: f32,
+    ) -> Self {
+        AgentHyper {
+            lr,
+            gamma,
+            gae_lambda,
+            clip,
+            ent_coef,
+            vf_coef,
+            max_grad_norm,
+            _pad: 0.0,
+        }
+    }
+}
+
+/// One rollout step of one env (`Transition`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct Transition {
+    /// Action taken.
+    pub action: u32,
+    /// Bit 0 terminated, bit 1 truncated, bits 2.. episode length when it ended here.
+    pub flags: u32,
+    /// Log-probability of the action under the rollout policy.
+    pub logp: f32,
+    /// Critic value of the observation.
+    pub value: f32,
+    /// Reward.
+    pub reward: f32,
+    /// Critic value of the final observation of a truncated episode.
+    pub boot_value: f32,
+    /// GAE advantage.
+    pub adv: f32,
+    /// Return target (advantage + value).
+    pub ret: f32,
+    /// Return of the episode that ended at this step.
+    pub ep_return: f32,
+}
+
+/// Per-agent training statistics on the GPU (`AgentStats`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct AgentStats {
+    /// Updates done.
+    pub iteration: u32,
+    /// Adam steps done.
+    pub adam_t: u32,
+    /// Episodes finished.
+    pub episodes: u32,
+    /// 1 once a loss or gradient was not finite.
+    pub nonfinite: u32,
+    /// Mean clipped-surrogate loss of the last update.
+    pub policy_loss: f32,
+    /// Mean value loss.
+    pub value_loss: f32,
+    /// Mean policy entropy.
+    pub entropy: f32,
+    /// Mean approximate KL ((r - 1) - log r).
+    pub approx_kl: f32,
+    /// Fraction of samples whose ratio was clipped.
+    pub clip_frac: f32,
+    /// Learning rate used.
+    pub lr: f32,
+    /// Mean gradient norm before clipping.
+    pub grad_norm: f32,
+    /// Iteration of the first non-finite value.
+    pub first_bad_iteration: u32,
+    _pad: [u32; 4],
+    /// Running sums over the current iteration's update dispatches.
+    pub sums: [f32; 8],
+    /// Ring of the last [`RECENT`] episode returns (slot `n % RECENT` is episode n).
+    pub recent_returns: [f32; RECENT],
+    /// Their lengths.
+    pub recent_lengths: [f32; RECENT],
+}
+
+impl AgentStats {
+    /// Mean return of the last (up to) [`RECENT`] episodes, if any finished.
+    pub fn running_return(&self) -> Option<f64> {
+        let n = (self.episodes as usize).min(RECENT);
+        (n > 0).then(|| {
+            self.recent_returns[..n]
+                .iter()
+                .map(|&r| r as f64)
+                .sum::<f64>()
+                / n as f64
+        })
+    }
+    /// Mean length of the same episodes.
+    pub fn running_length(&self) -> Option<f64> {
+        let n = (self.episodes as usize).min(RECENT);
+        (n > 0).then(|| {
+            self.recent_lengths[..n]
+                .iter()
+                .map(|&r| r as f64)
+                .sum::<f64>()
+                / n as f64
+        })
+    }
+}
+
+/// The sizes of one PPO iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PpoShape {
+    /// Agents.
+    pub agents: u32,
+    /// Envs per agent.
+    pub envs: u32,
+    /// Rollout steps.
+    pub steps: u32,
+    /// Epochs.
+    pub epochs: u32,
+    /// Minibatches per epoch.
+    pub minibatches: u32,
+    /// Iterations planned (for LR annealing).
+    pub iterations: u32,
+    /// Anneal the learning rate linearly to 0.
+    pub anneal_lr: bool,
+    /// Normalise advantages per minibatch.
+    pub norm_adv: bool,
+    /// Clip the value loss.
+    pub clip_vloss: bool,
+}
+
+impl PpoShape {
+    /// Transitions per agent per iteration.
+    pub fn batch(&self) -> u32 {
+        self.envs * self.steps
+    }
+    /// Samples per minibatch.
+    pub fn minibatch(&self) -> u32 {
+        self.batch() / self.minibatches
+    }
+    /// Minibatch in blocks of four samples.
+    pub fn m4(&self) -> u32 {
+        self.minibatch().div_ceil(4)
+    }
+}
+
+/// Offsets (in vec4s, per agent) of the update kernel's scratch regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScratchLayout {
+    /// Gathered observations (`obs_dim` features).
+    pub x: u32,
+    /// Output of each layer.
+    pub h: Vec<u32>,
+    /// Delta buffers: actor ping, actor pong, critic ping, critic pong.
+    pub d: [u32; 4],
+    /// Sample indices of the minibatch.
+    pub idx: u32,
+    /// vec4s per agent.
+    pub stride: u32,
+}
+
+impl ScratchLayout {
+    /// Lays out the scratch of one agent for `net` and minibatches of `m4` blocks.
+    pub fn new(net: &NetLayout, obs_dim: u32, m4: u32) -> Self {
+        let mut off = 0u32;
+        let mut take = |features: u32| {
+            let o = off;
+            off += features * m4;
+            o
+        };
+        let x = take(obs_dim);
+        let h = net.layers.iter().map(|l| take(l.n_out)).collect();
+        let w = net.max_width();
+        let d = [take(w), take(w), take(w), take(w)];
+        let idx = take(1);
+        ScratchLayout {
+            x,
+            h,
+            d,
+            idx,
+            stride: off,
+        }
+    }
+}
+
+/// How the rollout kernel covers the envs: blocks of `eb` envs per workgroup,
+/// `groups` workgroups per agent, and its scratch per workgroup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutLayout {
+    /// Envs per workgroup.
+    pub eb: u32,
+    /// Workgroups per agent.
+    pub groups: u32,
+    /// Inputs (vec4 offset).
+    pub x: u32,
+    /// Output of each layer.
+    pub h: Vec<u32>,
+    /// Next values for GAE.
+    pub lastv: u32,
+    /// vec4s per workgroup.
+    pub stride: u32,
+    /// Steps per rollout dispatch (chunks keep lavapipe's loop cap).
+    pub chunk: u32,
+}
+
+impl RolloutLayout {
+    /// The layout for `shape` and `net`.
+    pub fn new(net: &NetLayout, obs_dim: u32, actions: u32, shape: &PpoShape) -> Self {
+        let eb = shape.envs.min(ROLLOUT_WG);
+        let groups = shape.envs.div_ceil(eb);
+        let eb4 = eb.div_ceil(4);
+        let mut off = 0u32;
+        let mut take = |features: u32| {
+            let o = off;
+            off += features * eb4;
+            o
+        };
+        let x = take(obs_dim);
+        let h = net.layers.iter().map(|l| take(l.n_out)).collect();
+        let lastv = take(1);
+        // Loop iterations per step: two forwards, a third when an episode is
+        // truncated, plus the per-env work (observe, sample, step).
+        let forward: u64 = net
+            .layers
+            .iter()
+            .map(|l| budget::dense_forward(l, eb4, ROLLOUT_WG) + 1)
+            .sum();
+        let per_step = 2 * forward + 4 * obs_dim as u64 + 4 * actions as u64 + 8;
+        let chunk = (budget::DISPATCH_LOOP_BUDGET / per_step).clamp(1, shape.steps as u64) as u32;
+        RolloutLayout {
+            eb,
+            groups,
+            x,
+            h,
+            lastv,
+            stride: off,
+            chunk,
+        }
+    }
+
+    /// The rollout kernel's generated constants.
+    pub fn prelude(&self) -> String {
+        let hs: Vec<String> = self.h.iter().map(|h| format!("{h}u")).collect();
+        format!(
+            "// generated by wgrl from the rollout plan
+             const WG: u32 = {ROLLOUT_WG}u;
+const EB: u32 = {}u;
+const EB4: u32 = {}u;
+const G: u32 = {}u;
+             const RS: u32 = {}u;
+const R_X: u32 = {}u;
+const R_LASTV: u32 = {}u;
+             const R_H: array<u32, {}> = array<u32, {}>({});
+",
+            self.eb,
+            self.eb.div_ceil(4),
+            self.groups,
+            self.stride,
+            self.x,
+            self.lastv,
+            hs.len(),
+            hs.len(),
+            hs.join(", ")
+        )
+    }
+}
+
+/// Minibatch steps (of epochs x minibatches) per update dispatch, within the loop budget.
+pub fn update_steps_per_dispatch(
+    net: &NetLayout,
+    shape: &PpoShape,
+    obs_dim: u32,
+    actions: u32,
+) -> u32 {
+    let (m4, wg) = (shape.m4(), UPDATE_WG);
+    let mut per: u64 = 0;
+    for l in &net.layers {
+        per += budget::dense_forward(l, m4, wg)
+            + budget::dense_backward_input(l, m4, wg)
+            + budget::dense_weight_grad(l, m4, wg)
+            + 3;
+    }
+    per += budget::elementwise(shape.minibatch() as u64, wg)
+        * (2 * obs_dim as u64 + 5 * actions as u64 + 8);
+    per += 2 * budget::elementwise(net.param_count as u64, wg) + 2 * budget::wg_sum(wg) + 8;
+    // The first dispatch also scans the batch (twice) and runs a prefix sum.
+    let scan = 2 * budget::elementwise(shape.batch() as u64, wg) + 2 * budget::wg_sum(wg);
+    let total = (shape.epochs * shape.minibatches) as u64;
+    ((budget::DISPATCH_LOOP_BUDGET.saturating_sub(scan)) / per.max(1)).clamp(1, total) as u32
+}
+
+/// Arena slots of a PPO run.
+#[derive(Debug, Clone, Copy)]
+pub struct PpoSlots {
+    /// The envs.
+    pub env: EnvSlots,
+    /// Network parameters, agent-major.
+    pub params: Slot<f32>,
+    /// Adam m, Adam v and the gradient, per agent.
+    pub opt: Slot<f32>,
+    /// Rollout transitions, per agent `[step][env]`.
+    pub traj: Slot<Transition>,
+    /// Rollout observations.
+    pub traj_obs: Slot<f32>,
+    /// Update scratch (activations and deltas).
+    pub scratch: Slot<[f32; 4]>,
+    /// Per-agent hyper-parameters.
+    pub hyper: Slot<AgentHyper>,
+    /// Per-agent statistics and counters.
+    pub stats: Slot<AgentStats>,
+}
+
+impl PpoSlots {
+    /// Adds every slot of a run to `plan`.
+    pub fn plan(
+        plan: &mut ArenaPlan,
+        desc: &EnvDescriptor,
+        env_layout: &EnvLayout,
+        net: &NetLayout,
+        shape: &PpoShape,
+        scratch: &ScratchLayout,
+        rollout: &RolloutLayout,
+    ) -> Self {
+        let agents = shape.agents as u64;
+        // The update and the rollout run in different dispatches: they share one scratch slot.
+        let scratch_vec4 = (scratch.stride as u64 * agents)
+            .max(rollout.stride as u64 * rollout.groups as u64 * agents);
+        let p = net.param_count as u64 * agents;
+        let rows = shape.batch() as u64 * agents;
+        PpoSlots {
+            env: EnvSlots::plan(plan, desc, env_layout, agents * shape.envs as u64),
+            params: plan.add("ppo.params", Category::Params, p),
+            opt: plan.add("ppo.adam_moments_and_grads", Category::Optimizer, 3 * p),
+            traj: plan.add("ppo.rollout", Category::Rollout, rows),
+            traj_obs: plan.add(
+                "ppo.rollout_obs",
+                Category::Rollout,
+                rows * desc.obs_dim as u64,
+            ),
+            scratch: plan.add("ppo.activations", Category::Activations, scratch_vec4),
+            hyper: plan.add("ppo.hyper", Category::Stats, agents),
+            stats: plan.add("ppo.stats", Category::Stats, agents),
+        }
+    }
+}
+
+/// Composes the rollout kernel for `desc` and `net`.
+pub fn rollout_source(
+    desc: &EnvDescriptor,
+    net: &NetLayout,
+    rollout: &RolloutLayout,
+) -> ShaderSource {
+    desc.env_source(&format!("ppo_rollout/{}", desc.name))
+        .part("<generated network layout>", net.prelude())
+        .part("<generated rollout plan>", rollout.prelude())
+        .with(nn::ACTIVATIONS)
+        .with(nn::DENSE_FORWARD)
+        .with(shaders::COMMON)
+        .with(shaders::ROLLOUT)
+}
+
+/// Composes the GAE kernel.
+pub fn gae_source(desc: &EnvDescriptor, rollout: &RolloutLayout) -> ShaderSource {
+    desc.env_source(&format!("ppo_gae/{}", desc.name))
+        .part("<generated rollout plan>", rollout.prelude())
+        .with(shaders::COMMON)
+        .with(shaders::GAE)
+}
+
+/// The update kernel's generated constants.
+pub fn update_prelude(shape: &PpoShape, net: &NetLayout, scratch: &ScratchLayout) -> String {
+    let depth = net.nets[0].1;
+    let hs: Vec<String> = scratch.h.iter().map(|h| format!("{h}u")).collect();
+    format!(
+        "// generated by wgrl from the PPO plan\n\
+         const WG: u32 = {UPDATE_WG}u;\n\
+         const M: u32 = {}u;\nconst M4: u32 = {}u;\nconst BATCH: u32 = {}u;\n\
+         const EPOCHS: u32 = {}u;\nconst MINIBATCHES: u32 = {}u;\nconst ITERATIONS: u32 = {}u;\n\
+         const ANNEAL_LR: bool = {};\nconst NORM_ADV: bool = {};\nconst CLIP_VLOSS: bool = {};\n\
+         const NET_DEPTH: u32 = {depth}u;\nconst SCRATCH_STRIDE: u32 = {}u;\n\
+         const X_OFF: u32 = {}u;\nconst IDX_OFF: u32 = {}u;\n\
+         const H_OFF: array<u32, {}> = array<u32, {}>({});\n\
+         const D_OFF: array<u32, 4> = array<u32, 4>({}u, {}u, {}u, {}u);\n",
+        shape.minibatch(),
+        shape.m4(),
+        shape.batch(),
+        shape.epochs,
+        shape.minibatches,
+        shape.iterations.max(1),
+        shape.anneal_lr,
+        shape.norm_adv,
+        shape.clip_vloss,
+        scratch.stride,
+        scratch.x,
+        scratch.idx,
+        hs.len(),
+        hs.len(),
+        hs.join(", "),
+        scratch.d[0],
+        scratch.d[1],
+        scratch.d[2],
+        scratch.d[3],
+    )
+}
+
+/// Composes the update kernel.
+pub fn update_source(
+    desc: &EnvDescriptor,
+    net: &NetLayout,
+    shape: &PpoShape,
+    scratch: &ScratchLayout,
+) -> ShaderSource {
+    desc.env_source(&format!("ppo_update/{}", desc.name))
+        .with(common::SHUFFLE)
+        .part("<generated network layout>", net.prelude())
+        .part("<generated PPO plan>", update_prelude(shape, net, scratch))
+        .with(nn::ACTIVATIONS)
+        .with(nn::DENSE_FORWARD)
+        .with(nn::DENSE_BACKWARD)
+        .with(nn::OPTIM)
+        .with(shaders::COMMON)
+        .with(shaders::UPDATE)
+}
+
+/// The kernels of a run bound to its arena: env reset, rollout chunks (sampling
+/// and greedy), GAE, and the update dispatches.
+#[derive(Debug)]
+pub struct PpoKernels {
+    /// The general env kernel over the run's env slots.
+    pub env: EnvKernel,
+    rollout: Kernel,
+    gae: Kernel,
+    update: Option<Kernel>,
+    // Per chunk: (sampling, greedy) bind groups.
+    rollout_bg: Vec<[wgpu::BindGroup; 2]>,
+    gae_bg: wgpu::BindGroup,
+    update_bg: Vec<wgpu::BindGroup>,
+    rollout_groups: u32,
+    gae_groups: [u32; 3],
+    agents: u32,
+    _params: ParamBuffer,
+}
+
+impl PpoKernels {
+    /// Builds the kernels; `with_update: false` builds only what evaluation needs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ctx: &Context,
+        desc: &EnvDescriptor,
+        net: &NetLayout,
+        shape: &PpoShape,
+        scratch: &ScratchLayout,
+        rollout_layout: &RolloutLayout,
+        seed: u32,
+        arena: &Arena,
+        slots: &PpoSlots,
+        with_update: bool,
+    ) -> wgrl_envs::Result<Self> {
+        let config = VecEnvConfig {
+            agents: shape.agents,
+            envs: shape.envs,
+            seed,
+        };
+        let env = EnvKernel::new(ctx, desc, config, arena, &slots.env)?;
+        let rollout = Kernel::new(ctx, &rollout_source(desc, net, rollout_layout), "main", &[])?;
+        let gae = Kernel::new(ctx, &gae_source(desc, rollout_layout), "main", &[])?;
+        let gae_groups = gae.groups_for(ctx, shape.agents as u64 * shape.envs as u64)?;
+        let mut table = ParamTable::new();
+        let block = |t0: u32, count: u32, greedy: u32| RolloutParams {
+            envs: shape.envs,
+            agents: shape.agents,
+            seed,
+            steps: shape.steps,
+            t0,
+            count,
+            greedy,
+            last: (t0 + count == shape.steps) as u32,
+        };
+        let chunks: Vec<(u32, u32)> = (0..shape.steps)
+            .step_by(rollout_layout.chunk as usize)
+            .map(|t0| (t0, rollout_layout.chunk.min(shape.steps - t0)))
+            .collect();
+        let chunk_refs: Vec<_> = chunks
+            .iter()
+            .map(|&(t0, n)| [table.push(&block(t0, n, 0)), table.push(&block(t0, n, 1))])
+            .collect();
+        let gae_ref = table.push(&block(0, shape.steps, 0));
+        let total = shape.epochs * shape.minibatches;
+        let per = update_steps_per_dispatch(net, shape, desc.obs_dim, desc.num_actions());
+        let update_refs: Vec<_> = (0..total)
+            .step_by(per as usize)
+            .map(|first| {
+                let count = per.min(total - first);
+                table.push(&UpdateParams {
+                    seed,
+                    agents: shape.agents,
+                    first,
+                    count,
+                    is_first: (first == 0) as u32,
+                    is_last: (first + count == total) as u32,
+                    _pad: [0; 2],
+                })
+            })
+            .collect();
+        let params = table.build(ctx)?;
+        let bind_rollout = |r| {
+            rollout.bind(
+                ctx,
+                &[
+                    params.binding(r),
+                    arena.binding(slots.env.states),
+                    arena.binding(slots.env.meta),
+                    arena.binding(slots.env.params),
+                    arena.binding(slots.params),
+                    arena.binding(slots.traj),
+                    arena.binding(slots.traj_obs),
+                    arena.binding(slots.scratch),
+                ],
+            )
+        };
+        let rollout_bg = chunk_refs
+            .iter()
+            .map(|[a, b]| Ok([bind_rollout(*a)?, bind_rollout(*b)?]))
+            .collect::<wgrl_gpu::Result<Vec<_>>>()?;
+        let gae_bg = gae.bind(
+            ctx,
+            &[
+                params.binding(gae_ref),
+                arena.binding(slots.traj),
+                arena.binding(slots.scratch),
+                arena.binding(slots.hyper),
+            ],
+        )?;
+        let (update, update_bg) = if with_update {
+            let k = Kernel::new(ctx, &update_source(desc, net, shape, scratch), "main", &[])?;
+            let bgs = update_refs
+                .iter()
+                .map(|r| {
+                    k.bind(
+                        ctx,
+                        &[
+                            params.binding(*r),
+                            arena.binding(slots.params),
+                            arena.binding(slots.opt),
+                            arena.binding(slots.traj),
+                            arena.binding(slots.traj_obs),
+                            arena.binding(slots.scratch),
+                            arena.binding(slots.hyper),
+                            arena.binding(slots.stats),
+                        ],
+                    )
+                })
+                .collect::<wgrl_gpu::Result<Vec<_>>>()?;
+            (Some(k), bgs)
+        } else {
+            (None, Vec::new())
+        };
+        Ok(PpoKernels {
+            env,
+            rollout,
+            gae,
+            update,
+            rollout_bg,
+            gae_bg,
+            update_bg,
+            rollout_groups: shape.agents * rollout_layout.groups,
+            gae_groups,
+            agents: shape.agents,
+            _params: params,
+        })
+    }
+
+    /// Appends the rollout chunks and GAE (sampling, or greedy for evaluation).
+    pub fn record_rollout(&self, rec: &mut Recorder, greedy: bool) {
+        for bg in &self.rollout_bg {
+            rec.dispatch(
+                &self.rollout,
+                &bg[greedy as usize],
+                [self.rollout_groups, 1, 1],
+            );
+        }
+        rec.dispatch(&self.gae, &self.gae_bg, self.gae_groups);
+    }
+
+    /// Appends the update dispatches (one workgroup per agent each). No-op without an update kernel.
+    pub fn record_update(&self, rec: &mut Recorder) {
+        if let Some(k) = &self.update {
+            for bg in &self.update_bg {
+                rec.dispatch(k, bg, [self.agents, 1, 1]);
+            }
+        }
+    }
+
+    /// Dispatches per iteration (rollout chunks + GAE + update parts).
+    pub fn dispatches_per_iteration(&self) -> usize {
+        self.rollout_bg.len() + 1 + self.update_bg.len()
+    }
+}

@@ -1,0 +1,616 @@
+//! The training loop. The iteration (rollout + update) is recorded once and
+//! submitted every iteration without the host waiting on the GPU; statistics come
+//! back through asynchronous readbacks at log points. A blocking wait happens only
+//! at a log point whose readback ring is full (the GPU is then several log
+//! intervals ahead), and once at the end.
+
+use crate::checkpoint::Checkpoint;
+use crate::config::TrainConfig;
+use crate::ppo::{
+    AgentHyper, AgentStats, PpoKernels, PpoShape, PpoSlots, RolloutLayout, ScratchLayout,
+    Transition,
+};
+use std::collections::VecDeque;
+use std::time::Instant;
+use wgrl_envs::{EnvDescriptor, EnvError, EnvMode, builtin};
+use wgrl_gpu::{Arena, ArenaPlan, AsyncReadback, Context, GpuError, MemoryReport, Recorder, wgpu};
+use wgrl_nn::{Activation, NetLayout, init::init_params};
+
+/// Readbacks in flight before a log point waits for the oldest.
+const READBACK_RING: usize = 3;
+
+/// What can stop training.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The config is not valid.
+    #[error(transparent)]
+    Config(#[from] crate::error::ConfigError),
+    /// The env could not be built.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// A GPU-layer error.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    /// A checkpoint could not be written or read.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::error::CheckpointError),
+    /// A loss or gradient became NaN or infinite.
+    #[error(
+        "training diverged: a loss or gradient of agent {agent} became NaN or infinite at iteration {iteration}; \
+         lower the learning rate (ppo.lr) or max_grad_norm{}",
+        if *last_good_iteration > 0 { format!(". The last good state is from iteration {last_good_iteration}") } else { String::new() }
+    )]
+    Diverged {
+        /// Agent index.
+        agent: u32,
+        /// Iteration (0-based) of the first non-finite value.
+        iteration: u32,
+        /// Iterations completed at the last finite log point (0 if none).
+        last_good_iteration: u64,
+    },
+}
+
+/// Statistics at one log point.
+#[derive(Debug, Clone)]
+pub struct LogPoint {
+    /// Iterations completed.
+    pub iteration: u64,
+    /// Env steps per agent so far.
+    pub env_steps: u64,
+    /// Seconds since training started.
+    pub wall_seconds: f64,
+    /// Env steps per second, all agents together, since the start.
+    pub steps_per_second: f64,
+    /// Each agent's statistics.
+    pub agents: Vec<AgentStats>,
+}
+
+impl LogPoint {
+    /// Each agent's mean return over its last 100 episodes.
+    pub fn running_returns(&self) -> Vec<Option<f64>> {
+        self.agents.iter().map(AgentStats::running_return).collect()
+    }
+    /// Mean over agents of the running returns (agents without episodes skipped).
+    pub fn mean_return(&self) -> Option<f64> {
+        let r: Vec<f64> = self.running_returns().into_iter().flatten().collect();
+        (!r.is_empty()).then(|| r.iter().sum::<f64>() / r.len() as f64)
+    }
+    /// Mean over agents of a per-agent statistic.
+    pub fn mean_of(&self, f: impl Fn(&AgentStats) -> f32) -> f64 {
+        self.agents.iter().map(|a| f(a) as f64).sum::<f64>() / self.agents.len().max(1) as f64
+    }
+    /// Whether every agent has finished at least 100 episodes with a running mean at or above `threshold`.
+    pub fn solved(&self, threshold: f64) -> bool {
+        self.agents.iter().all(|a| {
+            a.episodes as usize >= crate::ppo::RECENT
+                && a.running_return().is_some_and(|r| r >= threshold)
+        })
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct TrainReport {
+    /// Iterations run.
+    pub iterations: u64,
+    /// Env steps per agent.
+    pub env_steps: u64,
+    /// Seconds from the first submission to the last result.
+    pub wall_seconds: f64,
+    /// Env steps per second, all agents together.
+    pub steps_per_second: f64,
+    /// The last log point.
+    pub last: LogPoint,
+    /// Env steps per agent at the first log point where every agent was solved.
+    pub solved_at_step: Option<u64>,
+    /// Seconds at that log point.
+    pub solved_at_seconds: Option<f64>,
+    /// Blocking waits between log points (the design requires 0).
+    pub blocking_waits_between_log_points: u64,
+}
+
+struct Pending {
+    log: usize,
+    iteration: u64,
+    submission: wgpu::SubmissionIndex,
+}
+
+/// A PPO run on one device: K agents x N envs, all state in one arena.
+pub struct Trainer {
+    ctx: Context,
+    config: TrainConfig,
+    desc: EnvDescriptor,
+    net: NetLayout,
+    shape: PpoShape,
+    arena: Arena,
+    slots: PpoSlots,
+    kernels: PpoKernels,
+    iteration_rec: Recorder,
+    readbacks: Vec<AsyncReadback>,
+    snapshots: Vec<wgpu::Buffer>,
+    pending: VecDeque<Pending>,
+    iterations_done: u64,
+    last_good: Option<(usize, u64)>,
+}
+
+impl std::fmt::Debug for Trainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("env", &self.desc.name)
+            .field("shape", &self.shape)
+            .finish()
+    }
+}
+
+/// The network of a config (actor-critic MLP).
+pub fn network(config: &TrainConfig, desc: &EnvDescriptor) -> Result<NetLayout, TrainError> {
+    let act = Activation::parse(&config.model.activation).ok_or_else(|| {
+        crate::error::ConfigError::Invalid(format!(
+            "model.activation = '{}' is not known; valid activations: {}",
+            config.model.activation,
+            Activation::NAMES.join(", ")
+        ))
+    })?;
+    Ok(NetLayout::actor_critic(
+        desc.obs_dim,
+        desc.num_actions(),
+        config.model.width,
+        config.model.depth,
+        act,
+    ))
+}
+
+fn shape_of(config: &TrainConfig) -> PpoShape {
+    PpoShape {
+        agents: config.agents,
+        envs: config.ppo.envs,
+        steps: config.ppo.steps,
+        epochs: config.ppo.epochs,
+        minibatches: config.ppo.minibatches,
+        iterations: config.iterations().min(u32::MAX as u64) as u32,
+        anneal_lr: config.ppo.anneal_lr,
+        norm_adv: config.ppo.norm_adv,
+        clip_vloss: config.ppo.clip_vloss,
+    }
+}
+
+fn hyper_of(config: &TrainConfig) -> Vec<AgentHyper> {
+    let k = config.agents;
+    let p = &config.ppo;
+    let (lr, g, l, c, e, v, n) = (
+        p.lr.values(k),
+        p.gamma.values(k),
+        p.gae_lambda.values(k),
+        p.clip.values(k),
+        p.ent_coef.values(k),
+        p.vf_coef.values(k),
+        p.max_grad_norm.values(k),
+    );
+    (0..k as usize)
+        .map(|a| AgentHyper::new(lr[a], g[a], l[a], c[a], e[a], v[a], n[a]))
+        .collect()
+}
+
+impl Trainer {
+    /// Validates `config`, plans and allocates the arena, builds the kernels,
+    /// initialises parameters (orthogonal, seeded) and resets the envs.
+    pub fn new(ctx: &Context, config: &TrainConfig) -> Result<Self, TrainError> {
+        config.validate()?;
+        let desc = builtin(&config.env)?;
+        let net = network(config, &desc)?;
+        let shape = shape_of(config);
+        let env_layout = desc.check()?;
+        let scratch = ScratchLayout::new(&net, desc.obs_dim, shape.m4());
+        let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
+        let mut plan = ArenaPlan::new();
+        let slots = PpoSlots::plan(
+            &mut plan,
+            &desc,
+            &env_layout,
+            &net,
+            &shape,
+            &scratch,
+            &rollout,
+        );
+        let arena = Arena::new(ctx, &plan)?;
+        let kernels = PpoKernels::new(
+            ctx,
+            &desc,
+            &net,
+            &shape,
+            &scratch,
+            &rollout,
+            config.seed,
+            &arena,
+            &slots,
+            true,
+        )?;
+
+        slots
+            .env
+            .write_default_params(&arena, &desc, shape.agents as u64 * shape.envs as u64)?;
+        arena.write(slots.params, &init_params(&net, shape.agents, config.seed))?;
+        arena.write(slots.hyper, &hyper_of(config))?;
+        kernels.env.submit(ctx, EnvMode::Reset);
+
+        let mut iteration_rec = Recorder::new();
+        kernels.record_rollout(&mut iteration_rec, false);
+        kernels.record_update(&mut iteration_rec);
+
+        let stats_bytes = arena.range(slots.stats).2;
+        let readbacks = (0..READBACK_RING)
+            .map(|_| AsyncReadback::new(ctx, stats_bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let snap_bytes = arena.range(slots.params).2 + arena.range(slots.opt).2 + stats_bytes;
+        let snapshots = ctx.checked("training snapshots", |device| {
+            (0..=READBACK_RING)
+                .map(|i| {
+                    device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some(&format!("wgrl snapshot {i}")),
+                        size: snap_bytes,
+                        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+                        mapped_at_creation: false,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })?;
+        Ok(Trainer {
+            ctx: ctx.clone(),
+            config: config.clone(),
+            desc,
+            net,
+            shape,
+            arena,
+            slots,
+            kernels,
+            iteration_rec,
+            readbacks,
+            snapshots,
+            pending: VecDeque::new(),
+            iterations_done: 0,
+            last_good: None,
+        })
+    }
+
+    /// The resolved config.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+    /// The env descriptor.
+    pub fn env(&self) -> &EnvDescriptor {
+        &self.desc
+    }
+    /// The network layout.
+    pub fn network(&self) -> &NetLayout {
+        &self.net
+    }
+    /// The iteration's shape.
+    pub fn shape(&self) -> &PpoShape {
+        &self.shape
+    }
+    /// The context.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+    /// The arena's memory by category and slot.
+    pub fn memory_report(&self) -> MemoryReport {
+        self.arena.memory_report()
+    }
+    /// The arena and its slots (for hosts that read engine buffers directly).
+    pub fn arena(&self) -> (&Arena, &PpoSlots) {
+        (&self.arena, &self.slots)
+    }
+
+    /// Dispatches per iteration.
+    pub fn dispatches_per_iteration(&self) -> usize {
+        self.kernels.dispatches_per_iteration()
+    }
+
+    /// Runs one iteration with a GPU timestamp around every dispatch and returns
+    /// the labelled times in nanoseconds (empty without timestamp support). Blocking.
+    pub fn profile_iteration(&mut self) -> Result<Vec<(String, f64)>, TrainError> {
+        let n = self.kernels.dispatches_per_iteration() as u32;
+        match wgrl_gpu::Profiler::new(&self.ctx, n)? {
+            Some(p) => Ok(self.iteration_rec.profile(&self.ctx, &p)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Submits only the rollout (for tests and debugging; `train` records both phases).
+    pub fn submit_rollout(&self) {
+        let mut rec = Recorder::new();
+        self.kernels.record_rollout(&mut rec, false);
+        rec.submit(&self.ctx);
+    }
+
+    /// Submits only the update (for tests and debugging).
+    pub fn submit_update(&self) {
+        let mut rec = Recorder::new();
+        self.kernels.record_update(&mut rec);
+        rec.submit(&self.ctx);
+    }
+
+    /// Runs every planned iteration, calling `on_log` at each log point.
+    pub fn train(&mut self, mut on_log: impl FnMut(&LogPoint)) -> Result<TrainReport, TrainError> {
+        let total = self.shape.iterations as u64;
+        let interval = self.config.log.interval.max(1) as u64;
+        let start = Instant::now();
+        let mut logs = 0usize;
+        let mut last: Option<LogPoint> = None;
+        let mut solved: Option<(u64, f64)> = None;
+        let threshold = self.desc.solved_threshold.map(f64::from);
+        let mut between = 0u64;
+        let mut waits_mark = self.ctx.blocking_waits();
+        let mut handle =
+            |lp: LogPoint, solved: &mut Option<(u64, f64)>, last: &mut Option<LogPoint>| {
+                if solved.is_none() && threshold.is_some_and(|t| lp.solved(t)) {
+                    *solved = Some((lp.env_steps, lp.wall_seconds));
+                }
+                on_log(&lp);
+                *last = Some(lp);
+            };
+        for it in 0..total {
+            let mut encoder =
+                self.ctx
+                    .device()
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("wgrl iteration"),
+                    });
+            self.iteration_rec.encode(&mut encoder, None);
+            let log_now = (it + 1) % interval == 0 || it + 1 == total;
+            if log_now {
+                between += self.ctx.blocking_waits() - waits_mark;
+                let slot = logs % READBACK_RING;
+                if self.readbacks[slot].is_pending() {
+                    // The GPU is READBACK_RING log points behind: wait for the oldest here, at a log point.
+                    let oldest = self
+                        .pending
+                        .front()
+                        .expect("a pending readback")
+                        .submission
+                        .clone();
+                    self.ctx.wait_for(oldest)?;
+                    while let Some(lp) = self.poll_log(start)? {
+                        handle(lp, &mut solved, &mut last);
+                    }
+                }
+                let (src, off, bytes) = self.arena.range(self.slots.stats);
+                self.readbacks[slot].encode_copy(&mut encoder, src, off, 0, bytes);
+                self.encode_snapshot(&mut encoder, logs % self.snapshots.len());
+            }
+            let submission = self.ctx.queue().submit([encoder.finish()]);
+            self.iterations_done = it + 1;
+            if log_now {
+                self.readbacks[logs % READBACK_RING].request();
+                self.pending.push_back(Pending {
+                    log: logs,
+                    iteration: it + 1,
+                    submission,
+                });
+                logs += 1;
+                waits_mark = self.ctx.blocking_waits();
+            }
+            while let Some(lp) = self.poll_log(start)? {
+                handle(lp, &mut solved, &mut last);
+            }
+        }
+        between += self.ctx.blocking_waits() - waits_mark;
+        // The end of training: wait once for everything, then take the last readbacks.
+        self.ctx.wait()?;
+        while !self.pending.is_empty() {
+            match self.poll_log(start)? {
+                Some(lp) => handle(lp, &mut solved, &mut last),
+                None => self.ctx.wait()?,
+            }
+        }
+        let wall = start.elapsed().as_secs_f64();
+        let last = last.expect("at least one log point");
+        let env_steps = self.iterations_done * self.shape.batch() as u64;
+        Ok(TrainReport {
+            iterations: self.iterations_done,
+            env_steps,
+            wall_seconds: wall,
+            steps_per_second: (env_steps * self.shape.agents as u64) as f64 / wall,
+            last,
+            solved_at_step: solved.map(|s| s.0),
+            solved_at_seconds: solved.map(|s| s.1),
+            blocking_waits_between_log_points: between,
+        })
+    }
+
+    fn encode_snapshot(&self, encoder: &mut wgpu::CommandEncoder, index: usize) {
+        let mut off = 0;
+        for id in [
+            self.slots.params.id(),
+            self.slots.opt.id(),
+            self.slots.stats.id(),
+        ] {
+            let (buf, src, bytes) = self.arena.range(id);
+            encoder.copy_buffer_to_buffer(buf, src, &self.snapshots[index], off, bytes);
+            off += bytes;
+        }
+    }
+
+    /// Takes the oldest pending log point if its readback arrived (never blocks).
+    fn poll_log(&mut self, start: Instant) -> Result<Option<LogPoint>, TrainError> {
+        let Some(front) = self.pending.front() else {
+            return Ok(None);
+        };
+        let slot = front.log % READBACK_RING;
+        let Some(bytes) = self.readbacks[slot].try_take()? else {
+            return Ok(None);
+        };
+        let front = self.pending.pop_front().expect("front exists");
+        let agents: Vec<AgentStats> = bytemuck::pod_collect_to_vec(&bytes);
+        let wall = start.elapsed().as_secs_f64();
+        let env_steps = front.iteration * self.shape.batch() as u64;
+        if let Some((a, s)) = agents.iter().enumerate().find(|(_, s)| s.nonfinite != 0) {
+            return Err(TrainError::Diverged {
+                agent: a as u32,
+                iteration: s.first_bad_iteration,
+                last_good_iteration: self.last_good.map_or(0, |g| g.1),
+            });
+        }
+        self.last_good = Some((front.log % self.snapshots.len(), front.iteration));
+        Ok(Some(LogPoint {
+            iteration: front.iteration,
+            env_steps,
+            wall_seconds: wall,
+            steps_per_second: (env_steps * self.shape.agents as u64) as f64 / wall.max(1e-9),
+            agents,
+        }))
+    }
+
+    /// A checkpoint of the current state (blocking readback; call after training).
+    pub fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+        let params = self.arena.read(self.slots.params)?;
+        let opt = self.arena.read(self.slots.opt)?;
+        let stats = self.arena.read(self.slots.stats)?;
+        Ok(self.assemble_checkpoint(params, opt, stats.first().map_or(0, |s| s.iteration as u64)))
+    }
+
+    /// A checkpoint of the state at the last log point whose statistics were all
+    /// finite (what to keep when training diverges), if there was one.
+    pub fn last_good_checkpoint(&self) -> Result<Option<Checkpoint>, TrainError> {
+        let Some((index, iteration)) = self.last_good else {
+            return Ok(None);
+        };
+        let p = self.arena.range(self.slots.params).2;
+        let o = self.arena.range(self.slots.opt).2;
+        let buf = &self.snapshots[index];
+        let bytes = wgrl_gpu::readback::read_buffer_blocking(&self.ctx, buf, 0, p + o)?;
+        let params: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes[..p as usize]);
+        let opt: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes[p as usize..]);
+        Ok(Some(self.assemble_checkpoint(params, opt, iteration)))
+    }
+
+    fn assemble_checkpoint(&self, params: Vec<f32>, opt: Vec<f32>, iteration: u64) -> Checkpoint {
+        let pc = self.net.param_count as usize;
+        let (mut m, mut v) = (
+            Vec::with_capacity(params.len()),
+            Vec::with_capacity(params.len()),
+        );
+        for a in 0..self.shape.agents as usize {
+            let base = a * 3 * pc;
+            m.extend_from_slice(&opt[base..base + pc]);
+            v.extend_from_slice(&opt[base + pc..base + 2 * pc]);
+        }
+        Checkpoint {
+            config: self.config.clone(),
+            iteration,
+            env_steps: iteration * self.shape.batch() as u64,
+            param_count: self.net.param_count,
+            params,
+            adam_m: m,
+            adam_v: v,
+            tensors: Default::default(),
+        }
+    }
+}
+
+/// Returns of greedy evaluation episodes.
+#[derive(Debug, Clone)]
+pub struct EvalReport {
+    /// Per agent, the return of each evaluation episode.
+    pub returns: Vec<Vec<f32>>,
+}
+
+impl EvalReport {
+    /// All returns together.
+    pub fn all(&self) -> impl Iterator<Item = f32> + '_ {
+        self.returns.iter().flatten().copied()
+    }
+    /// Mean of all returns.
+    pub fn mean(&self) -> f64 {
+        let n = self.all().count().max(1);
+        self.all().map(f64::from).sum::<f64>() / n as f64
+    }
+    /// Smallest return.
+    pub fn min(&self) -> f32 {
+        self.all().fold(f32::INFINITY, f32::min)
+    }
+    /// Largest return.
+    pub fn max(&self) -> f32 {
+        self.all().fold(f32::NEG_INFINITY, f32::max)
+    }
+}
+
+/// Runs `episodes` greedy episodes per agent of a checkpoint's policy (one env
+/// each, from fresh resets keyed by `seed`).
+pub fn evaluate(
+    ctx: &Context,
+    ck: &Checkpoint,
+    episodes: u32,
+    seed: u32,
+) -> Result<EvalReport, TrainError> {
+    if episodes == 0 {
+        return Err(
+            crate::error::ConfigError::Invalid("--episodes must be at least 1".into()).into(),
+        );
+    }
+    let config = &ck.config;
+    let desc = builtin(&config.env)?;
+    let net = network(config, &desc)?;
+    if net.param_count != ck.param_count
+        || ck.params.len() != (net.param_count * config.agents) as usize
+    {
+        return Err(crate::error::CheckpointError::Inconsistent(format!(
+            "the checkpoint holds {} parameters per agent but its config describes a network of {}",
+            ck.param_count, net.param_count
+        ))
+        .into());
+    }
+    // Every env runs one time limit's worth of steps, so each finishes an episode.
+    let shape = PpoShape {
+        agents: config.agents,
+        envs: episodes,
+        steps: desc.max_episode_steps,
+        epochs: 1,
+        minibatches: 1,
+        iterations: 1,
+        anneal_lr: false,
+        norm_adv: false,
+        clip_vloss: false,
+    };
+    let env_layout = desc.check()?;
+    let scratch = ScratchLayout::new(&net, desc.obs_dim, 1);
+    let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
+    let mut plan = ArenaPlan::new();
+    let slots = PpoSlots::plan(
+        &mut plan,
+        &desc,
+        &env_layout,
+        &net,
+        &shape,
+        &scratch,
+        &rollout,
+    );
+    let arena = Arena::new(ctx, &plan)?;
+    let kernels = PpoKernels::new(
+        ctx, &desc, &net, &shape, &scratch, &rollout, seed, &arena, &slots, false,
+    )?;
+    slots
+        .env
+        .write_default_params(&arena, &desc, shape.agents as u64 * episodes as u64)?;
+    arena.write(slots.params, &ck.params)?;
+    arena.write(slots.hyper, &hyper_of(config))?;
+    let mut rec = Recorder::new();
+    kernels.env.record(&mut rec, EnvMode::Reset);
+    kernels.record_rollout(&mut rec, true);
+    rec.submit(ctx);
+    let traj: Vec<Transition> = arena.read(slots.traj)?;
+    let (t_max, n) = (shape.steps as usize, episodes as usize);
+    let returns = (0..config.agents as usize)
+        .map(|a| {
+            (0..n)
+                .map(|e| {
+                    (0..t_max)
+                        .map(|t| traj[(a * t_max + t) * n + e])
+                        .find(|tr| tr.flags & 3 != 0)
+                        .map_or(f32::NAN, |tr| tr.ep_return)
+                })
+                .collect()
+        })
+        .collect();
+    Ok(EvalReport { returns })
+}

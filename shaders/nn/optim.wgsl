@@ -1,0 +1,55 @@
+// Workgroup reductions, global gradient-norm clipping and Adam, for kernels in
+// which one workgroup of WG invocations owns one agent's parameters.
+
+var<workgroup> red: array<vec4<f32>, WG>;
+
+// Sum of `v` over the workgroup, in a fixed tree order (deterministic). Must be
+// called from uniform control flow; every invocation gets the total.
+fn wg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
+    red[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            red[lid] += red[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let total = red[0];
+    workgroupBarrier();
+    return total;
+}
+
+// Global L2 norm of n gradients at opt[gb..]; every invocation gets it.
+fn grad_norm(lid: u32, gb: u32, n: u32) -> f32 {
+    var acc = 0.0;
+    for (var k = lid; k < n; k += WG) {
+        let g = opt[gb + k];
+        acc += g * g;
+    }
+    return sqrt(wg_sum4(lid, vec4<f32>(acc, 0.0, 0.0, 0.0)).x);
+}
+
+// Scale that clips a gradient of norm `norm` to at most `max_norm` (PyTorch's
+// clip_grad_norm_: max_norm / (norm + 1e-6), never above 1).
+fn clip_scale(norm: f32, max_norm: f32) -> f32 {
+    return min(1.0, max_norm / (norm + 1e-6));
+}
+
+const ADAM_B1: f32 = 0.9;
+const ADAM_B2: f32 = 0.999;
+const ADAM_EPS: f32 = 1e-5; // CleanRL / PureJaxRL PPO use eps 1e-5
+
+// One Adam step (bias-corrected, step t >= 1) on n parameters with gradient
+// opt[gb..] * scale, moments at opt[mb..] and opt[vb..].
+fn adam_step(lid: u32, n: u32, pb: u32, mb: u32, vb: u32, gb: u32, lr: f32, scale: f32, t: f32) {
+    let bc1 = 1.0 - pow(ADAM_B1, t);
+    let bc2 = 1.0 - pow(ADAM_B2, t);
+    for (var k = lid; k < n; k += WG) {
+        let g = opt[gb + k] * scale;
+        let m = ADAM_B1 * opt[mb + k] + (1.0 - ADAM_B1) * g;
+        let v = ADAM_B2 * opt[vb + k] + (1.0 - ADAM_B2) * g * g;
+        opt[mb + k] = m;
+        opt[vb + k] = v;
+        params[pb + k] -= lr * (m / bc1) / (sqrt(v / bc2) + ADAM_EPS);
+    }
+}

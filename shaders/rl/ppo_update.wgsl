@@ -1,0 +1,328 @@
+// The PPO update: one workgroup per agent runs a range of the iteration's
+// (epoch, minibatch) steps (the update is split over several dispatches so each
+// invocation stays under lavapipe's loop-iteration cap). For each minibatch it gathers a shuffled
+// sample of the rollout, runs the actor and critic forward layer by layer,
+// computes the clipped-surrogate, value and entropy losses and their gradients,
+// backpropagates, clips the global gradient norm and applies Adam. Phases are
+// separated by storage barriers; every sum runs in a fixed order, so the update
+// is deterministic. The first dispatch files the rollout's finished episodes into
+// the agent's statistics; the last records the losses and advances the counters.
+// Plan-time constants (sizes, offsets, flags) come from the generated prelude.
+
+struct UpdateParams {
+    seed: u32,
+    agents: u32,
+    first: u32,  // first (epoch * MINIBATCHES + minibatch) step of this dispatch
+    count: u32,  // steps in this dispatch
+    is_first: u32,
+    is_last: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+const RECENT: u32 = 100u;
+
+struct AgentStats {
+    iteration: u32,      // updates done (drives LR annealing and shuffle keys)
+    adam_t: u32,         // Adam steps done
+    episodes: u32,       // episodes finished so far
+    nonfinite: u32,      // 1 once a loss or gradient was NaN or infinite
+    policy_loss: f32,    // means over the last iteration's minibatches
+    value_loss: f32,
+    entropy: f32,
+    approx_kl: f32,
+    clip_frac: f32,
+    lr: f32,             // learning rate used in the last iteration
+    grad_norm: f32,      // mean pre-clip gradient norm
+    first_bad_iteration: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
+    // Running sums over the iteration's dispatches: policy loss, value loss,
+    // entropy, approx KL, clip fraction, gradient norm (per-sample means already).
+    sums: array<f32, 8>,
+    recent_returns: array<f32, RECENT>, // ring of the last episode returns
+    recent_lengths: array<f32, RECENT>,
+}
+
+@group(0) @binding(0) var<uniform> U: UpdateParams;
+@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+// Per agent: Adam m, Adam v, gradient; PARAMS_PER_AGENT each.
+@group(0) @binding(2) var<storage, read_write> opt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> traj: array<Transition>;
+@group(0) @binding(4) var<storage, read_write> traj_obs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> scratch: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> hyper: array<AgentHyper>;
+@group(0) @binding(7) var<storage, read_write> stats: array<AgentStats>;
+
+fn nonfinite(x: f32) -> bool {
+    // Bit test: fast-math compilers may fold x != x away.
+    return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
+// Scalar per-sample slot s of a region of M4 vec4s.
+fn sget(off: u32, s: u32) -> f32 {
+    return scratch[off + s / 4u][s % 4u];
+}
+fn sset(off: u32, s: u32, v: f32) {
+    scratch[off + s / 4u][s % 4u] = v;
+}
+
+// Input activations of layer l (relative to the agent's scratch base).
+fn layer_input(l: u32) -> u32 {
+    if (l == NET0_FIRST || l == NET1_FIRST) {
+        return X_OFF;
+    }
+    return H_OFF[l - 1u];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let agent = wid.x;
+    let pb = agent * PARAMS_PER_AGENT;
+    let mb_ = agent * 3u * PARAMS_PER_AGENT;
+    let vb = mb_ + PARAMS_PER_AGENT;
+    let gb = vb + PARAMS_PER_AGENT;
+    let sb = agent * SCRATCH_STRIDE;
+    let tb = agent * BATCH;
+    let hp = hyper[agent];
+    let iteration = stats[agent].iteration;
+    var adam_t = stats[agent].adam_t;
+
+    if (U.is_first != 0u) {
+        file_episodes(lid, agent, tb);
+    }
+
+    var lr = hp.lr;
+    if (ANNEAL_LR) {
+        lr = hp.lr * (1.0 - f32(iteration) / f32(ITERATIONS));
+    }
+    let inv_m = 1.0 / f32(M);
+    // Per-invocation running sums: (policy loss, value loss, entropy, approx KL), (clip frac, grad norm).
+    var acc_a = vec4<f32>(0.0);
+    var acc_b = vec4<f32>(0.0);
+    var bad = false;
+
+    let base_key = rng_key(U.seed, agent, STREAM_SHUFFLE);
+    let h = feistel_half_bits(BATCH);
+    for (var step = U.first; step < U.first + U.count; step++) {
+        let epoch = step / MINIBATCHES;
+        let mbi = step % MINIBATCHES;
+        let key = vec4<u32>(base_key.x ^ iteration, base_key.y ^ (epoch << 2u), base_key.z, base_key.w);
+        {
+            // 1. Gather the minibatch (padding samples, when M is not a multiple of 4, are zero).
+            var adv_sums = vec4<f32>(0.0);
+            for (var s = lid; s < M4 * 4u; s += WG) {
+                if (s < M) {
+                    let i = perm_index(mbi * M + s, BATCH, h, key);
+                    sset(sb + IDX_OFF, s, bitcast<f32>(i));
+                    for (var k = 0u; k < OBS_DIM; k++) {
+                        sset(sb + X_OFF + k * M4, s, traj_obs[(tb + i) * OBS_DIM + k]);
+                    }
+                    let a = traj[tb + i].adv;
+                    adv_sums += vec4<f32>(a, a * a, 0.0, 0.0);
+                } else {
+                    for (var k = 0u; k < OBS_DIM; k++) {
+                        sset(sb + X_OFF + k * M4, s, 0.0);
+                    }
+                }
+            }
+            let adv_tot = wg_sum4(lid, adv_sums);
+            storageBarrier();
+            let adv_mean = adv_tot.x * inv_m;
+            // Population std, as PureJaxRL (jnp.std); CleanRL's unbiased std differs by sqrt(M/(M-1)).
+            let adv_std = sqrt(max(adv_tot.y * inv_m - adv_mean * adv_mean, 0.0));
+
+            // 2. Forward, actor and critic layer k together.
+            for (var k = 0u; k < NET_DEPTH; k++) {
+                let la = NET0_FIRST + k;
+                let lc = NET1_FIRST + k;
+                dense_forward(lid, NET[la], pb, sb + layer_input(la), sb + H_OFF[la], M4);
+                dense_forward(lid, NET[lc], pb, sb + layer_input(lc), sb + H_OFF[lc], M4);
+                storageBarrier();
+            }
+
+            // 3. Losses and their gradients with respect to logits and value.
+            let logits = sb + H_OFF[NET0_FIRST + NET_DEPTH - 1u];
+            let values = sb + H_OFF[NET1_FIRST + NET_DEPTH - 1u];
+            for (var s = lid; s < M4 * 4u; s += WG) {
+                if (s >= M) {
+                    for (var k = 0u; k < NUM_ACTIONS; k++) {
+                        sset(sb + D_OFF[0], k * M4 * 4u + s, 0.0);
+                    }
+                    sset(sb + D_OFF[2], s, 0.0);
+                    continue;
+                }
+                let tr = traj[tb + bitcast<u32>(sget(sb + IDX_OFF, s))];
+                var adv = tr.adv;
+                if (NORM_ADV) {
+                    adv = (adv - adv_mean) / (adv_std + 1e-8);
+                }
+                var mx = sget(logits, s);
+                for (var k = 1u; k < NUM_ACTIONS; k++) {
+                    mx = max(mx, sget(logits + k * M4, s));
+                }
+                var total = 0.0;
+                for (var k = 0u; k < NUM_ACTIONS; k++) {
+                    total += exp(sget(logits + k * M4, s) - mx);
+                }
+                let lse = mx + log(total);
+                var entropy = 0.0;
+                for (var k = 0u; k < NUM_ACTIONS; k++) {
+                    let lp = sget(logits + k * M4, s) - lse;
+                    entropy -= exp(lp) * lp;
+                }
+                let new_logp = sget(logits + tr.action * M4, s) - lse;
+                let logratio = new_logp - tr.logp;
+                let ratio = exp(logratio);
+                let clipped = clamp(ratio, 1.0 - hp.clip, 1.0 + hp.clip);
+                let pg1 = -adv * ratio;
+                let pg2 = -adv * clipped;
+                // d max(pg1, pg2) / d ratio: through pg1 when it is the max, else through
+                // the clamp, which passes gradient only inside the clip range.
+                var dratio = -adv;
+                if (pg2 > pg1 && (ratio < 1.0 - hp.clip || ratio > 1.0 + hp.clip)) {
+                    dratio = 0.0;
+                }
+                let dlogp = dratio * ratio;
+                for (var k = 0u; k < NUM_ACTIONS; k++) {
+                    let lp = sget(logits + k * M4, s) - lse;
+                    let pk = exp(lp);
+                    let onehot = select(0.0, 1.0, k == tr.action);
+                    let dl = dlogp * (onehot - pk) + hp.ent_coef * pk * (lp + entropy);
+                    sset(sb + D_OFF[0] + k * M4, s, dl * inv_m);
+                }
+                let v = sget(values, s);
+                var vloss: f32;
+                var dv: f32;
+                if (CLIP_VLOSS) {
+                    let vu = (v - tr.ret) * (v - tr.ret);
+                    let vc = tr.value + clamp(v - tr.value, -hp.clip, hp.clip);
+                    let vcl = (vc - tr.ret) * (vc - tr.ret);
+                    vloss = 0.5 * max(vu, vcl);
+                    if (vu >= vcl) {
+                        dv = v - tr.ret;
+                    } else if (abs(v - tr.value) <= hp.clip) {
+                        dv = vc - tr.ret;
+                    } else {
+                        dv = 0.0;
+                    }
+                } else {
+                    vloss = 0.5 * (v - tr.ret) * (v - tr.ret);
+                    dv = v - tr.ret;
+                }
+                sset(sb + D_OFF[2], s, hp.vf_coef * dv * inv_m);
+                acc_a += vec4<f32>(max(pg1, pg2), vloss, entropy, (ratio - 1.0) - logratio) * inv_m;
+                acc_b.x += select(0.0, 1.0, abs(ratio - 1.0) > hp.clip) * inv_m;
+            }
+            storageBarrier();
+
+            // 4. Backward, from the heads down; deltas ping-pong between two buffers per network.
+            for (var k = 0u; k < NET_DEPTH; k++) {
+                let depth = NET_DEPTH - 1u - k;
+                let cur = k % 2u;
+                for (var net = 0u; net < 2u; net++) {
+                    let l = select(NET0_FIRST, NET1_FIRST, net == 1u) + depth;
+                    let dy = sb + D_OFF[net * 2u + cur];
+                    let x = sb + layer_input(l);
+                    dense_weight_grad(lid, NET[l], gb, dy, x, M4);
+                    if (depth > 0u) {
+                        dense_backward_input(lid, NET[l], pb, dy, x, sb + D_OFF[net * 2u + 1u - cur], M4, true);
+                    }
+                }
+                storageBarrier();
+            }
+
+            // 5. Clip the global gradient norm, then Adam.
+            let norm = grad_norm(lid, gb, PARAMS_PER_AGENT);
+            bad = bad || nonfinite(norm);
+            acc_b.y += norm;
+            adam_t += 1u;
+            adam_step(lid, PARAMS_PER_AGENT, pb, mb_, vb, gb, lr, clip_scale(norm, hp.max_grad_norm), f32(adam_t));
+            storageBarrier();
+        }
+    }
+
+    // Sums over this dispatch's minibatches; every invocation added the same
+    // grad norm, so divide that one by WG.
+    let ta = wg_sum4(lid, acc_a);
+    let tb2 = wg_sum4(lid, acc_b);
+    if (lid == 0u) {
+        if (U.is_first != 0u) {
+            for (var k = 0u; k < 8u; k++) {
+                stats[agent].sums[k] = 0.0;
+            }
+        }
+        stats[agent].sums[0] += ta.x;
+        stats[agent].sums[1] += ta.y;
+        stats[agent].sums[2] += ta.z;
+        stats[agent].sums[3] += ta.w;
+        stats[agent].sums[4] += tb2.x;
+        stats[agent].sums[5] += tb2.y / f32(WG);
+        stats[agent].adam_t = adam_t;
+        let broken = bad || nonfinite(ta.x) || nonfinite(ta.y) || nonfinite(ta.z);
+        if (broken && stats[agent].nonfinite == 0u) {
+            stats[agent].nonfinite = 1u;
+            stats[agent].first_bad_iteration = iteration;
+        }
+        if (U.is_last != 0u) {
+            let upd = f32(EPOCHS * MINIBATCHES);
+            stats[agent].policy_loss = stats[agent].sums[0] / upd;
+            stats[agent].value_loss = stats[agent].sums[1] / upd;
+            stats[agent].entropy = stats[agent].sums[2] / upd;
+            stats[agent].approx_kl = stats[agent].sums[3] / upd;
+            stats[agent].clip_frac = stats[agent].sums[4] / upd;
+            stats[agent].grad_norm = stats[agent].sums[5] / upd;
+            stats[agent].lr = lr;
+            stats[agent].iteration = iteration + 1u;
+        }
+    }
+}
+
+// Files the episodes that ended during the rollout into the agent's ring of
+// recent returns, in (step, env) order. Lanes scan contiguous ranges; an
+// exclusive prefix sum of their counts gives each episode its number.
+fn file_episodes(lid: u32, agent: u32, tb: u32) {
+    let per = (BATCH + WG - 1u) / WG;
+    let lo = min(lid * per, BATCH);
+    let hi = min(lo + per, BATCH);
+    var count = 0u;
+    for (var i = lo; i < hi; i++) {
+        count += select(0u, 1u, (traj[tb + i].flags & 3u) != 0u);
+    }
+    // Hillis-Steele inclusive scan over the workgroup (counts are exact in f32).
+    red[lid] = vec4<f32>(f32(count), 0.0, 0.0, 0.0);
+    workgroupBarrier();
+    for (var off = 1u; off < WG; off <<= 1u) {
+        var v = red[lid].x;
+        if (lid >= off) {
+            v += red[lid - off].x;
+        }
+        workgroupBarrier();
+        red[lid].x = v;
+        workgroupBarrier();
+    }
+    let before = u32(red[lid].x) - count;
+    let total = u32(red[WG - 1u].x);
+    workgroupBarrier();
+    let n0 = stats[agent].episodes;
+    storageBarrier();
+    var n = n0 + before;
+    for (var i = lo; i < hi; i++) {
+        let tr = traj[tb + i];
+        if ((tr.flags & 3u) != 0u) {
+            // Only the last RECENT episodes can survive in the ring.
+            if (n + RECENT >= n0 + total) {
+                stats[agent].recent_returns[n % RECENT] = tr.ep_return;
+                stats[agent].recent_lengths[n % RECENT] = f32(tr.flags >> 2u);
+            }
+            n++;
+        }
+    }
+    storageBarrier();
+    if (lid == 0u) {
+        stats[agent].episodes = n0 + total;
+    }
+    storageBarrier();
+}

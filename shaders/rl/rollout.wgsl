@@ -1,0 +1,179 @@
+// PPO rollout: one workgroup runs a block of EB envs of one agent for `count`
+// steps (one chunk of the T-step rollout; chunks keep every invocation under
+// lavapipe's loop-iteration cap). Per step: lanes observe their env, the
+// workgroup runs the actor and critic forward on the whole block together
+// (dense layers, lanes over neurons x envs), then lanes sample an action, step
+// their env, auto-reset it and write the transition. A truncated episode's final
+// observation goes through the critic once more for its bootstrap value. The
+// last chunk also stores the value of the next observation for GAE.
+// Plan constants (WG, EB, EB4, G, RS, R_X, R_H, R_LASTV) come from the generated prelude.
+
+@group(0) @binding(0) var<uniform> P: RolloutParams;
+@group(0) @binding(1) var<storage, read_write> states: array<EnvState>;
+@group(0) @binding(2) var<storage, read_write> env_meta: array<EnvMeta>;
+@group(0) @binding(3) var<storage, read_write> env_params: array<EnvParams>;
+@group(0) @binding(4) var<storage, read_write> params: array<f32>;
+@group(0) @binding(5) var<storage, read_write> traj: array<Transition>;
+@group(0) @binding(6) var<storage, read_write> traj_obs: array<f32>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<vec4<f32>>;
+
+var<workgroup> any_trunc: atomic<u32>;
+var<workgroup> any_trunc_plain: u32;
+
+fn lane_put(off: u32, feature: u32, lane: u32, v: f32) {
+    scratch[off + feature * EB4 + lane / 4u][lane % 4u] = v;
+}
+fn lane_get(off: u32, feature: u32, lane: u32) -> f32 {
+    return scratch[off + feature * EB4 + lane / 4u][lane % 4u];
+}
+
+// Layers of network `net` (0 actor, 1 critic) on the block's inputs at R_X.
+fn forward(lid: u32, net: u32, sb: u32, pb: u32) {
+    let first = select(NET0_FIRST, NET1_FIRST, net == 1u);
+    let count = select(NET0_LAYERS, NET1_LAYERS, net == 1u);
+    for (var k = 0u; k < count; k++) {
+        let l = first + k;
+        var x = sb + R_X;
+        if (k > 0u) {
+            x = sb + R_H[l - 1u];
+        }
+        dense_forward(lid, NET[l], pb, x, sb + R_H[l], EB4);
+        storageBarrier();
+    }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let agent = wid.x / G;
+    let env = (wid.x % G) * EB + lid;
+    let live = lid < EB && env < P.envs;
+    let g = agent * P.envs + env;
+    let pb = agent * PARAMS_PER_AGENT;
+    let sb = wid.x * RS;
+    let actor_out = sb + R_H[NET0_FIRST + NET0_LAYERS - 1u];
+    let critic_out = sb + R_H[NET1_FIRST + NET1_LAYERS - 1u];
+    let reset_key = rng_key(P.seed, agent, STREAM_RESET);
+    let action_key = rng_key(P.seed, agent, STREAM_ACTION);
+    var s: EnvState;
+    var m: EnvMeta;
+    var p: EnvParams;
+    if (live) {
+        s = states[g];
+        m = env_meta[g];
+        p = env_params[g];
+    } else if (lid < EB4 * 4u) {
+        // Padding lanes of the last block keep zero inputs.
+        for (var k = 0u; k < OBS_DIM; k++) {
+            lane_put(sb + R_X, k, lid, 0.0);
+        }
+    }
+
+    for (var t = P.t0; t < P.t0 + P.count; t++) {
+        let row = (agent * P.steps + t) * P.envs + env;
+        if (live) {
+            let o = env_observe(s, p);
+            for (var k = 0u; k < OBS_DIM; k++) {
+                lane_put(sb + R_X, k, lid, o[k]);
+                traj_obs[row * OBS_DIM + k] = o[k];
+            }
+        }
+        storageBarrier();
+        forward(lid, 0u, sb, pb);
+        forward(lid, 1u, sb, pb);
+
+        var trunc_only = false;
+        if (live) {
+            var mx = lane_get(actor_out, 0u, lid);
+            for (var k = 1u; k < NUM_ACTIONS; k++) {
+                mx = max(mx, lane_get(actor_out, k, lid));
+            }
+            var total = 0.0;
+            for (var k = 0u; k < NUM_ACTIONS; k++) {
+                total += exp(lane_get(actor_out, k, lid) - mx);
+            }
+            var action = 0u;
+            if (P.greedy != 0u) {
+                for (var k = 1u; k < NUM_ACTIONS; k++) {
+                    if (lane_get(actor_out, k, lid) > lane_get(actor_out, action, lid)) {
+                        action = k;
+                    }
+                }
+            } else {
+                // Inverse CDF: the first action whose cumulative weight exceeds u * total.
+                var r = rng_at(action_key, env, m.counter);
+                let pick = rng_uniform(&r) * total;
+                var cum = 0.0;
+                var found = false;
+                for (var k = 0u; k < NUM_ACTIONS; k++) {
+                    cum += exp(lane_get(actor_out, k, lid) - mx);
+                    if (!found && pick < cum) {
+                        action = k;
+                        found = true;
+                    }
+                }
+                if (!found) {
+                    action = NUM_ACTIONS - 1u;
+                }
+            }
+            let logp = lane_get(actor_out, action, lid) - mx - log(total);
+            let value = lane_get(critic_out, 0u, lid);
+
+            let res = env_step(&s, p, action);
+            m.counter += 1u;
+            m.elapsed += 1u;
+            m.episode_return += res.reward;
+            var flags = select(0u, FLAG_TERMINATED, res.terminated)
+                | select(0u, FLAG_TRUNCATED, m.elapsed >= MAX_EPISODE_STEPS);
+            var ep_return = 0.0;
+            if (flags != 0u) {
+                if (flags == FLAG_TRUNCATED) {
+                    // Bootstrap from the final observation (the forward below).
+                    trunc_only = true;
+                    let fo = env_observe(s, p);
+                    for (var k = 0u; k < OBS_DIM; k++) {
+                        lane_put(sb + R_X, k, lid, fo[k]);
+                    }
+                    atomicOr(&any_trunc, 1u);
+                }
+                ep_return = m.episode_return;
+                flags |= m.elapsed << 2u;
+                var r = rng_at(reset_key, env, m.counter);
+                s = env_reset(p, &r);
+                m.elapsed = 0u;
+                m.episode_return = 0.0;
+            }
+            traj[row] = Transition(action, flags, logp, value, res.reward, 0.0, 0.0, 0.0, ep_return);
+        }
+        workgroupBarrier();
+        if (lid == 0u) {
+            any_trunc_plain = atomicLoad(&any_trunc);
+            atomicStore(&any_trunc, 0u);
+        }
+        if (workgroupUniformLoad(&any_trunc_plain) != 0u) {
+            storageBarrier();
+            forward(lid, 1u, sb, pb);
+            if (trunc_only) {
+                traj[row].boot_value = lane_get(critic_out, 0u, lid);
+            }
+        }
+        storageBarrier();
+    }
+    if (live) {
+        states[g] = s;
+        env_meta[g] = m;
+    }
+    if (P.last != 0u) {
+        // Value of the observation after the rollout: GAE's bootstrap.
+        if (live) {
+            let o = env_observe(s, p);
+            for (var k = 0u; k < OBS_DIM; k++) {
+                lane_put(sb + R_X, k, lid, o[k]);
+            }
+        }
+        storageBarrier();
+        forward(lid, 1u, sb, pb);
+        if (live) {
+            lane_put(sb + R_LASTV, 0u, lid, lane_get(critic_out, 0u, lid));
+        }
+    }
+}
