@@ -9,9 +9,9 @@ export XDG_RUNTIME_DIR ?= /tmp
 vulkan:
 	@bash scripts/ensure-vulkan.sh
 
-# Main job. Until PPO lands, this runs the CartPole stepping benchmark.
+# Main job: train PPO on CartPole-v1 and write a run folder under runs/.
 train: vulkan
-	$(CARGO) run --release -- bench env --env CartPole-v1
+	$(CARGO) run --release -- train --env CartPole-v1
 
 # Whole test suite: unit, integration (on the GPU or lavapipe), doc tests, and every
 # bench target once in smoke mode.

@@ -1,9 +1,11 @@
-//! The `wgrl` command line: adapter info and benchmarks (training arrives with PPO).
+//! The `wgrl` command line: `info`, `train`, `eval`, `bench env`, `bench ppo`.
+
+mod cli;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
 use std::time::Instant;
-use wgrl::envs::{self, builtin};
+use wgrl::envs;
 use wgrl::gpu::{Context, ContextOptions};
 
 #[derive(Parser)]
@@ -20,7 +22,7 @@ struct Cli {
 }
 
 #[derive(Args)]
-struct DeviceArgs {
+pub(crate) struct DeviceArgs {
     /// Use the adapter whose name contains this text (default: WGPU_ADAPTER_NAME, else the best GPU).
     #[arg(long, global = true)]
     adapter: Option<String>,
@@ -37,6 +39,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train agents with PPO and write a run folder (config.toml, metrics.csv,
+    /// checkpoint.wgrl, learning_curve.svg, summary.json).
+    Train(cli::train::TrainArgs),
+    /// Run greedy episodes of a checkpoint's agents and print their returns.
+    Eval(cli::eval::EvalArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -47,28 +54,25 @@ enum Command {
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Step envs with random actions and auto-reset; print env-steps per second.
-    Env {
-        /// Env name.
-        #[arg(long, default_value = "CartPole-v1")]
-        env: String,
-        /// Envs stepped in parallel.
-        #[arg(long, default_value_t = 65536)]
-        envs: u32,
-        /// Steps per env per dispatch.
-        #[arg(long, default_value_t = 500)]
-        steps: u32,
-        /// Timed dispatches (the median is reported).
-        #[arg(long, default_value_t = 10)]
-        samples: usize,
-        /// Make the last line one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Env(cli::bench::BenchEnvArgs),
+    /// Train each built-in CartPole preset in full; print time, throughput and returns.
+    Ppo(cli::bench::BenchPpoArgs),
 }
 
 fn main() -> ExitCode {
     let start = Instant::now();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's own "error: ..." text; --help and --version are not errors.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match run(cli, start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -78,7 +82,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn context(args: &DeviceArgs) -> anyhow::Result<Context> {
+/// The device context the global `--adapter` / `--backend` flags ask for.
+pub(crate) fn context(args: &DeviceArgs) -> anyhow::Result<Context> {
     let backends = match args.backend.as_deref() {
         None => None,
         Some(b) => Some(wgpu::Backends::from_comma_list(b))
@@ -99,60 +104,12 @@ fn context(args: &DeviceArgs) -> anyhow::Result<Context> {
 fn run(cli: Cli, start: Instant) -> anyhow::Result<()> {
     match cli.command {
         Command::Info { json } => info(&context(&cli.device)?, json),
-        Command::Bench {
-            what:
-                BenchCommand::Env {
-                    env,
-                    envs,
-                    steps,
-                    samples,
-                    json,
-                },
-        } => {
-            let desc = builtin(&env)?;
-            if envs == 0 || steps == 0 || samples == 0 {
-                anyhow::bail!(
-                    "--envs, --steps and --samples must be at least 1 (got {envs}, {steps}, {samples})"
-                );
-            }
-            let ctx = context(&cli.device)?;
-            // Start-up cost: process start to the first dispatch done (env reset).
-            let first = envs::VecEnv::new(
-                &ctx,
-                &desc,
-                envs::VecEnvConfig {
-                    agents: 1,
-                    envs: 1,
-                    seed: 0,
-                },
-            )?;
-            ctx.wait()?;
-            let startup_ms = start.elapsed().as_secs_f64() * 1e3;
-            drop(first);
-            let r = envs::bench::env_throughput(&ctx, &desc, envs, steps, samples)?;
-            println!("adapter: {} ({})", r.adapter, r.backend);
-            println!("startup to first dispatch: {startup_ms:.0} ms");
-            println!(
-                "{}: {} envs x {} steps, median {:.2} ms per dispatch: {:.1} M env-steps/s",
-                r.env,
-                r.envs,
-                r.steps,
-                r.median_seconds * 1e3,
-                r.steps_per_second / 1e6
-            );
-            if let (Some(ms), Some(sps)) = (r.gpu_ms_per_dispatch, r.gpu_steps_per_second) {
-                println!(
-                    "GPU time (timestamps): {ms:.2} ms per dispatch: {:.1} M env-steps/s",
-                    sps / 1e6
-                );
-            }
-            if json {
-                let mut v = serde_json::to_value(&r)?;
-                v["startup_to_first_dispatch_ms"] = serde_json::json!(startup_ms);
-                println!("{}", serde_json::to_string(&v)?);
-            }
-            Ok(())
-        }
+        Command::Train(args) => cli::train::run(args, &cli.device, start),
+        Command::Eval(args) => cli::eval::run(args, &cli.device),
+        Command::Bench { what } => match what {
+            BenchCommand::Env(args) => cli::bench::env(args, &cli.device, start),
+            BenchCommand::Ppo(args) => cli::bench::ppo(args, &cli.device, start),
+        },
     }
 }
 

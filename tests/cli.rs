@@ -113,3 +113,290 @@ fn a_plan_over_the_device_limits_is_an_error() {
     assert!(t.contains("over by") && t.contains("env."), "{t}");
     assert!(!t.contains("panicked"), "{t}");
 }
+
+/// A fresh folder under the system temp folder, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("wgrl-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+    fn join(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Flags for a run of a few seconds on lavapipe: 4 envs x 64 steps, 4 iterations.
+const SMALL: &[&str] = &[
+    "--total-steps",
+    "1024",
+    "--set",
+    "ppo.envs=4",
+    "--set",
+    "ppo.steps=64",
+    "--set",
+    "log.interval=2",
+];
+
+fn train(out: &std::path::Path, extra: &[&str]) -> Output {
+    let out = out.to_str().expect("utf-8 temp path");
+    let mut args = vec!["train", "--out", out];
+    args.extend_from_slice(SMALL);
+    args.extend_from_slice(extra);
+    wgrl(&args)
+}
+
+#[test]
+fn train_writes_the_run_folder_and_eval_reads_its_checkpoint() {
+    let dir = TempDir::new("train");
+    let run = dir.join("run");
+    let o = train(&run, &["--agents", "2", "--seed", "3"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let last = String::from_utf8_lossy(&o.stdout);
+    let last = last.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("CartPole-v1") && last.contains("steps/s") && last.contains("run folder"),
+        "{t}"
+    );
+
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(
+        config.contains("agents = 2") && config.contains("seed = 3"),
+        "{config}"
+    );
+    assert!(config.contains("envs = 4"), "{config}");
+
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = metrics.lines().collect();
+    assert!(lines[0].starts_with("iteration,env_steps,"), "{metrics}");
+    assert!(lines[0].contains("return_agent_1"), "{metrics}");
+    assert!(lines.len() >= 2, "{metrics}");
+    let cols = lines[0].split(',').count();
+    assert!(
+        lines.iter().all(|l| l.split(',').count() == cols),
+        "{metrics}"
+    );
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "env",
+        "algo",
+        "agents",
+        "seed",
+        "total_steps",
+        "iterations",
+        "wall_seconds",
+        "steps_per_second",
+        "adapter",
+        "final_return_mean",
+        "final_return_per_agent",
+        "solved_threshold",
+        "solved_at_step",
+        "solved_at_seconds",
+        "host_readbacks",
+        "blocking_waits",
+        "memory",
+    ] {
+        assert!(
+            summary.get(key).is_some(),
+            "summary.json lacks {key}: {summary}"
+        );
+    }
+    assert_eq!(summary["env"], "CartPole-v1");
+    assert_eq!(summary["algo"], "ppo");
+    assert_eq!(summary["agents"], 2);
+    assert_eq!(summary["seed"], 3);
+    assert_eq!(summary["total_steps"], 1024);
+    assert_eq!(summary["iterations"], 4);
+    assert_eq!(
+        summary["final_return_per_agent"].as_array().unwrap().len(),
+        2
+    );
+    assert!(summary["steps_per_second"].as_f64().unwrap() > 0.0);
+    assert!(summary["wall_seconds"].as_f64().unwrap() > 0.0);
+    assert!(summary["blocking_waits"].as_u64().unwrap() >= 1);
+    assert!(summary["host_readbacks"].as_u64().unwrap() >= 1);
+    assert!(!summary["adapter"]["name"].as_str().unwrap().is_empty());
+    assert!(summary["memory"]["total_bytes"].as_u64().unwrap() > 0);
+
+    let svg = std::fs::read_to_string(run.join("learning_curve.svg")).unwrap();
+    assert!(svg.contains("<svg"));
+
+    // The checkpoint evaluates.
+    let ckpt = run.join("checkpoint.wgrl");
+    let ckpt_s = ckpt.to_str().unwrap();
+    let o = wgrl(&["eval", "--checkpoint", ckpt_s, "--episodes", "3"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("mean") && t.contains("agent 1"), "{t}");
+
+    // A flipped byte is reported as corruption.
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x40;
+    let bad = dir.join("corrupt.wgrl");
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = wgrl(&["eval", "--checkpoint", bad.to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("checksum") && t.contains("corrupt"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+/// Runs `wgrl train` with bad input; it must fail with status 1, an `error:` line
+/// containing `expect`, no panic, and no run folder.
+fn bad_train(tag: &str, extra: &[&str], expect: &[&str]) {
+    let dir = TempDir::new(tag);
+    let run = dir.join("run");
+    // The small run's flags without --total-steps, so that a case may give its own.
+    let mut args = vec!["train", "--out", run.to_str().expect("utf-8 temp path")];
+    args.extend_from_slice(&SMALL[2..]);
+    args.extend_from_slice(extra);
+    let o = wgrl(&args);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("error: "), "{t}");
+    for e in expect {
+        assert!(t.contains(e), "expected '{e}' in: {t}");
+    }
+    assert!(!t.contains("panicked"), "{t}");
+    assert!(!run.exists(), "a failed run left {}", run.display());
+}
+
+#[test]
+fn train_rejects_bad_input_before_writing_anything() {
+    // 4 envs x 64 steps = 256, not divisible by 3.
+    bad_train(
+        "mb",
+        &["--set", "ppo.minibatches=3"],
+        &["ppo.minibatches = 3 does not divide", "256"],
+    );
+    bad_train(
+        "steps0",
+        &["--total-steps", "0"],
+        &["total_steps = 0", "--total-steps"],
+    );
+    bad_train("lr", &["--set", "ppo.lr=-1"], &["ppo.lr = -1", "> 0"]);
+    bad_train(
+        "key",
+        &["--set", "ppo.learning_rate=1e-3"],
+        &[
+            "unknown config key 'ppo.learning_rate'",
+            "did you mean 'ppo.lr'",
+        ],
+    );
+    bad_train("agents", &["--agents", "0"], &["agents = 0"]);
+    bad_train(
+        "env",
+        &["--env", "Pong-v9"],
+        &["unknown env 'Pong-v9'", "CartPole-v1"],
+    );
+    bad_train(
+        "preset",
+        &["--preset", "cartpol"],
+        &["unknown preset", "cartpole"],
+    );
+
+    let dir = TempDir::new("config-files");
+    let file = dir.join("broken.toml");
+    std::fs::write(&file, "seed = 1\n[ppo]\nenvs = = 4\n").unwrap();
+    bad_train(
+        "toml",
+        &["--config", file.to_str().unwrap()],
+        &["not valid TOML", "line 3", "broken.toml"],
+    );
+    let missing = dir.join("missing.toml");
+    bad_train(
+        "missing",
+        &["--config", missing.to_str().unwrap()],
+        &["cannot read config file", "missing.toml"],
+    );
+}
+
+#[test]
+fn train_names_an_unwritable_run_folder() {
+    let mut args = vec!["train", "--out", "/proc/wgrl-test"];
+    args.extend_from_slice(SMALL);
+    let o = wgrl(&args);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("/proc/wgrl-test") && t.contains("--out"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+#[test]
+fn train_reports_divergence_and_exits_1() {
+    let dir = TempDir::new("diverge");
+    let run = dir.join("run");
+    let o = train(&run, &["--set", "ppo.lr=1e30"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("diverged") && t.contains("agent 0"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+    // What was seen before the divergence is kept.
+    assert!(run.join("config.toml").exists(), "{t}");
+    assert!(run.join("metrics.csv").exists(), "{t}");
+}
+
+#[test]
+fn eval_rejects_zero_episodes_and_missing_files() {
+    let o = wgrl(&[
+        "eval",
+        "--checkpoint",
+        "/nonexistent/c.wgrl",
+        "--episodes",
+        "0",
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("--episodes must be at least 1"), "{t}");
+    let o = wgrl(&["eval", "--checkpoint", "/nonexistent/c.wgrl"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("cannot read checkpoint '/nonexistent/c.wgrl'"),
+        "{t}"
+    );
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+#[test]
+fn bench_ppo_json_last_line_lists_each_preset() {
+    let o = wgrl(&["bench", "ppo", "--total-steps", "2048", "--json"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert!(!v["adapter"].as_str().unwrap().is_empty());
+    let results = v["results"].as_array().unwrap();
+    let presets: Vec<&str> = results
+        .iter()
+        .map(|r| r["preset"].as_str().unwrap())
+        .collect();
+    assert_eq!(presets, ["cartpole-purejaxrl", "cartpole"]);
+    for r in results {
+        assert_eq!(r["env_steps"], 2048, "{r}");
+        assert!(r["steps_per_second"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["wall_seconds"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["dispatches_per_iteration"].as_u64().unwrap() >= 1, "{r}");
+        for key in [
+            "final_return_mean",
+            "solved_at_step",
+            "solved_at_seconds",
+            "agents",
+        ] {
+            assert!(r.get(key).is_some(), "{key}: {r}");
+        }
+    }
+}

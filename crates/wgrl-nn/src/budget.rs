@@ -25,19 +25,26 @@ fn dot(n: u32) -> u64 {
     (n / 4 + n % 4 + 1) as u64
 }
 
-/// `dense_forward` over `m4` sample blocks with `wg` invocations.
+/// `dense_forward` over `m4` sample blocks with `wg` invocations: items of four
+/// outputs loop over all inputs; leftover outputs use a dot product unrolled by 4.
 pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
-    per_lane(l.n_out as u64 * m4 as u64, wg) * (1 + dot(l.n_in))
+    let (blocks, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
+    per_lane(blocks * m4 as u64, wg) * (l.n_in as u64 + 1)
+        + per_lane(rest * m4 as u64, wg) * (1 + dot(l.n_in))
+        + 2
 }
 
-/// `dense_backward_input`.
+/// `dense_backward_input`: items of four inputs loop over all outputs.
 pub fn dense_backward_input(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
-    per_lane(l.n_in as u64 * m4 as u64, wg) * (1 + dot(l.n_out))
+    let (blocks, rest) = ((l.n_in / 4) as u64, (l.n_in % 4) as u64);
+    per_lane((blocks + rest) * m4 as u64, wg) * (l.n_out as u64 + 1) + 2
 }
 
-/// `dense_weight_grad`.
+/// `dense_weight_grad`: items of four outputs (or one, for leftovers) loop over sample blocks.
 pub fn dense_weight_grad(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
-    per_lane(l.n_out as u64 * (l.n_in as u64 + 1), wg) * (1 + m4 as u64)
+    let cols = l.n_in as u64 + 1;
+    let (blocks, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
+    per_lane(blocks * cols, wg) * (m4 as u64 + 5) + per_lane(rest * cols, wg) * (m4 as u64 + 1) + 2
 }
 
 /// An element-wise pass over `n` values (Adam, norms, gathers).

@@ -36,6 +36,8 @@ fn assert_close(gpu: &[f32], cpu: &[f32], what: &str) {
 }
 
 #[test]
+// Several per-agent arrays are indexed by agent in lockstep.
+#[allow(clippy::needless_range_loop)]
 fn dense_forward_backward_and_weight_grads_match_cpu() {
     let ctx = ctx();
     for act in [Activation::Tanh, Activation::Relu] {

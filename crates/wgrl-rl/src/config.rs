@@ -383,16 +383,16 @@ impl TrainConfig {
             ("ppo.max_grad_norm", &p.max_grad_norm),
         ];
         for (name, v) in per_agent {
-            if let PerAgent::Each(vs) = v {
-                if vs.len() != self.agents as usize {
-                    return bad(format!(
-                        "{name} lists {} value{} but agents = {}; give one value or {}",
-                        vs.len(),
-                        if vs.len() == 1 { "" } else { "s" },
-                        self.agents,
-                        self.agents
-                    ));
-                }
+            if let PerAgent::Each(vs) = v
+                && vs.len() != self.agents as usize
+            {
+                return bad(format!(
+                    "{name} lists {} value{} but agents = {}; give one value or {}",
+                    vs.len(),
+                    if vs.len() == 1 { "" } else { "s" },
+                    self.agents,
+                    self.agents
+                ));
             }
         }
         let positive = |x: f32| x.is_finite() && x > 0.0;
@@ -937,7 +937,7 @@ mod tests {
         // The env's default preset applies when none is named.
         let r = resolve_with_preset(&Overrides::default()).unwrap();
         assert_eq!(r.preset.as_deref(), Some("cartpole"));
-        assert_eq!(r.config.ppo.envs, 32);
+        assert_eq!(r.config.ppo.envs, 16);
         assert_eq!(r.config.log.interval, 5);
         // An env without a default preset gets the defaults.
         let r = resolve_with_preset(&Overrides {

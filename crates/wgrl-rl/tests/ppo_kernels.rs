@@ -129,17 +129,9 @@ fn reference_rollout(
     (traj, obs)
 }
 
-#[test]
-fn rollout_and_gae_match_the_cpu_reference() {
+fn check_rollout(sets: &[&str]) {
     let ctx = ctx();
-    // Two agents so per-agent keys and parameters are exercised; 64 steps so
-    // episodes end (terminations) inside the rollout.
-    let cfg = config(&[
-        "agents=2",
-        "ppo.envs=3",
-        "ppo.steps=64",
-        "ppo.minibatches=2",
-    ]);
+    let cfg = config(sets);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
     let (arena, slots) = trainer.arena();
     let params = arena.read(slots.params).unwrap();
@@ -181,6 +173,67 @@ fn rollout_and_gae_match_the_cpu_reference() {
             (g - c).abs() <= 1e-5 * c.abs().max(1.0),
             "obs {k}: {g} vs {c}"
         );
+    }
+}
+
+#[test]
+fn rollout_and_gae_match_the_cpu_reference() {
+    // Two agents so per-agent keys and parameters are exercised; 64 steps so
+    // episodes end (terminations) inside the rollout; 3 envs leave padding lanes.
+    check_rollout(&[
+        "agents=2",
+        "ppo.envs=3",
+        "ppo.steps=64",
+        "ppo.minibatches=2",
+    ]);
+}
+
+#[test]
+fn long_rollouts_are_chunked_under_lavapipes_loop_cap() {
+    // 600 steps of 70 envs (two workgroups per agent) take several dispatches and
+    // cross the 500-step time limit, so truncation bootstraps are exercised too.
+    let sets = ["ppo.envs=70", "ppo.steps=600", "ppo.minibatches=2"];
+    let cfg = config(&sets);
+    let shape = wgrl_rl::ppo::PpoShape {
+        agents: 1,
+        envs: 70,
+        steps: 600,
+        epochs: 4,
+        minibatches: 2,
+        iterations: 1,
+        anneal_lr: true,
+        norm_adv: true,
+        clip_vloss: true,
+    };
+    let net = wgrl_rl::trainer::network(&cfg, &wgrl_envs::builtin("CartPole-v1").unwrap()).unwrap();
+    let layout = wgrl_rl::ppo::RolloutLayout::new(&net, 4, 2, &shape);
+    assert!(layout.chunk < 600 && layout.groups == 2, "{layout:?}");
+    check_rollout(&sets);
+}
+
+#[test]
+fn updates_split_over_dispatches_run_every_minibatch() {
+    let ctx = ctx();
+    let cfg = config(&[
+        "agents=2",
+        "ppo.envs=64",
+        "ppo.steps=64",
+        "ppo.epochs=3",
+        "ppo.minibatches=8",
+    ]);
+    let trainer = Trainer::new(&ctx, &cfg).unwrap();
+    assert!(
+        trainer.dispatches_per_iteration() > 3,
+        "the update should need several dispatches"
+    );
+    trainer.submit_rollout();
+    trainer.submit_update();
+    let (arena, slots) = trainer.arena();
+    for s in arena.read(slots.stats).unwrap() {
+        // Every one of the 24 Adam steps ran: an invocation that hit lavapipe's
+        // loop cap would have left its loops early.
+        assert_eq!((s.iteration, s.adam_t, s.nonfinite), (1, 24, 0));
+        assert!(s.value_loss > 0.0 && s.entropy > 0.5 && s.approx_kl.is_finite());
     }
 }
 

@@ -1,0 +1,241 @@
+//! `wgrl bench env` (env stepping throughput) and `wgrl bench ppo` (full PPO
+//! training runs of the built-in presets).
+
+use crate::DeviceArgs;
+use clap::Args;
+use serde::Serialize;
+use std::time::Instant;
+use wgrl::envs::{self, builtin};
+use wgrl::rl::{Overrides, Trainer, resolve_with_preset};
+
+/// Arguments of `wgrl bench env`.
+#[derive(Args, Debug)]
+pub struct BenchEnvArgs {
+    /// Env name.
+    #[arg(long, default_value = "CartPole-v1")]
+    pub env: String,
+    /// Envs stepped in parallel.
+    #[arg(long, default_value_t = 65536)]
+    pub envs: u32,
+    /// Steps per env per dispatch.
+    #[arg(long, default_value_t = 500)]
+    pub steps: u32,
+    /// Timed dispatches (the median is reported).
+    #[arg(long, default_value_t = 10)]
+    pub samples: usize,
+    /// Make the last line one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `wgrl bench env`.
+pub fn env(args: BenchEnvArgs, device: &DeviceArgs, start: Instant) -> anyhow::Result<()> {
+    let BenchEnvArgs {
+        env,
+        envs,
+        steps,
+        samples,
+        json,
+    } = args;
+    let desc = builtin(&env)?;
+    if envs == 0 || steps == 0 || samples == 0 {
+        anyhow::bail!(
+            "--envs, --steps and --samples must be at least 1 (got {envs}, {steps}, {samples})"
+        );
+    }
+    let ctx = crate::context(device)?;
+    // Start-up cost: process start to the first dispatch done (env reset).
+    let first = envs::VecEnv::new(
+        &ctx,
+        &desc,
+        envs::VecEnvConfig {
+            agents: 1,
+            envs: 1,
+            seed: 0,
+        },
+    )?;
+    ctx.wait()?;
+    let startup_ms = start.elapsed().as_secs_f64() * 1e3;
+    drop(first);
+    let r = envs::bench::env_throughput(&ctx, &desc, envs, steps, samples)?;
+    println!("adapter: {} ({})", r.adapter, r.backend);
+    println!("startup to first dispatch: {startup_ms:.0} ms");
+    println!(
+        "{}: {} envs x {} steps, median {:.2} ms per dispatch: {:.1} M env-steps/s",
+        r.env,
+        r.envs,
+        r.steps,
+        r.median_seconds * 1e3,
+        r.steps_per_second / 1e6
+    );
+    if let (Some(ms), Some(sps)) = (r.gpu_ms_per_dispatch, r.gpu_steps_per_second) {
+        println!(
+            "GPU time (timestamps): {ms:.2} ms per dispatch: {:.1} M env-steps/s",
+            sps / 1e6
+        );
+    }
+    if json {
+        let mut v = serde_json::to_value(&r)?;
+        v["startup_to_first_dispatch_ms"] = serde_json::json!(startup_ms);
+        println!("{}", serde_json::to_string(&v)?);
+    }
+    Ok(())
+}
+
+/// The presets `wgrl bench ppo` runs by default, in order.
+pub const PPO_PRESETS: &[&str] = &["cartpole-purejaxrl", "cartpole"];
+
+/// Arguments of `wgrl bench ppo`.
+#[derive(Args, Debug)]
+pub struct BenchPpoArgs {
+    /// Agents trained side by side (default: each preset's).
+    #[arg(long, value_name = "K")]
+    pub agents: Option<u32>,
+    /// Preset to run (repeatable; default: cartpole-purejaxrl, then cartpole).
+    #[arg(long = "preset", value_name = "NAME")]
+    pub presets: Vec<String>,
+    /// Env steps per agent instead of each preset's total_steps (for quick smoke runs).
+    #[arg(long, value_name = "N")]
+    pub total_steps: Option<u64>,
+    /// Make the last line one JSON object: {"adapter": ..., "results": [...]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// GPU time of one dispatch of an iteration.
+#[derive(Debug, Serialize)]
+struct DispatchTime {
+    label: String,
+    ms: f64,
+}
+
+/// One preset's result.
+#[derive(Debug, Serialize)]
+struct PpoBenchResult {
+    preset: String,
+    env: String,
+    agents: u32,
+    /// Env steps per agent.
+    env_steps: u64,
+    iterations: u64,
+    /// The first preset's wall time runs from process start (start-up, adapter,
+    /// kernel compilation included); later ones from just before `Trainer::new`.
+    wall_seconds: f64,
+    wall_from_process_start: bool,
+    /// Env steps per second of training, all agents together.
+    steps_per_second: f64,
+    final_return_mean: Option<f64>,
+    solved_threshold: Option<f64>,
+    solved_at_step: Option<u64>,
+    solved_at_seconds: Option<f64>,
+    dispatches_per_iteration: usize,
+    /// Per-dispatch GPU times of one profiled iteration (empty without timestamps).
+    gpu_ms_per_dispatch: Vec<DispatchTime>,
+    gpu_ms_per_iteration: Option<f64>,
+    adapter: String,
+}
+
+/// Runs `wgrl bench ppo`.
+pub fn ppo(args: BenchPpoArgs, device: &DeviceArgs, start: Instant) -> anyhow::Result<()> {
+    let names: Vec<String> = if args.presets.is_empty() {
+        PPO_PRESETS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.presets.clone()
+    };
+    // Resolve (and so validate) every preset before touching the GPU.
+    let configs = names
+        .iter()
+        .map(|name| {
+            let r = resolve_with_preset(&Overrides {
+                preset: Some(name.clone()),
+                agents: args.agents,
+                total_steps: args.total_steps,
+                ..Overrides::default()
+            })?;
+            builtin(&r.config.env)?;
+            Ok((name.clone(), r.config))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ctx = crate::context(device)?;
+    let adapter = ctx.adapter().clone();
+    println!("adapter: {} ({})", adapter.name, adapter.backend);
+    let mut results = Vec::with_capacity(configs.len());
+    for (i, (name, config)) in configs.into_iter().enumerate() {
+        let t0 = if i == 0 { start } else { Instant::now() };
+        let mut trainer = Trainer::new(&ctx, &config)?;
+        let report = trainer.train(|_| {})?;
+        let wall = t0.elapsed().as_secs_f64();
+        let dispatches = trainer.dispatches_per_iteration();
+        let profile: Vec<DispatchTime> = trainer
+            .profile_iteration()?
+            .into_iter()
+            .map(|(label, ns)| DispatchTime {
+                label,
+                ms: ns * 1e-6,
+            })
+            .collect();
+        let gpu_total = (!profile.is_empty()).then(|| profile.iter().map(|d| d.ms).sum::<f64>());
+        let r = PpoBenchResult {
+            preset: name,
+            env: config.env.clone(),
+            agents: config.agents,
+            env_steps: report.env_steps,
+            iterations: report.iterations,
+            wall_seconds: wall,
+            wall_from_process_start: i == 0,
+            steps_per_second: report.steps_per_second,
+            final_return_mean: report.last.mean_return(),
+            solved_threshold: trainer.env().solved_threshold.map(f64::from),
+            solved_at_step: report.solved_at_step,
+            solved_at_seconds: report.solved_at_seconds,
+            dispatches_per_iteration: dispatches,
+            gpu_ms_per_dispatch: profile,
+            gpu_ms_per_iteration: gpu_total,
+            adapter: adapter.name.clone(),
+        };
+        println!(
+            "{}: {} x {} env steps ({} iterations) in {:.1} s {}; {} steps/s while training; \
+             final mean return {}; {}; {} dispatches per iteration",
+            r.preset,
+            super::agents(r.agents),
+            r.env_steps,
+            r.iterations,
+            r.wall_seconds,
+            if r.wall_from_process_start {
+                "from process start"
+            } else {
+                "from trainer creation"
+            },
+            super::rate(r.steps_per_second),
+            super::ret(r.final_return_mean),
+            super::solved(r.solved_threshold, r.solved_at_step, r.solved_at_seconds),
+            r.dispatches_per_iteration
+        );
+        if r.gpu_ms_per_dispatch.is_empty() {
+            println!("  GPU time per dispatch: unavailable (the adapter has no timestamp queries)");
+        } else {
+            let parts: Vec<String> = r
+                .gpu_ms_per_dispatch
+                .iter()
+                .enumerate()
+                .map(|(i, d)| format!("#{i} {} {:.3} ms", d.label, d.ms))
+                .collect();
+            println!(
+                "  GPU time per dispatch: {} (iteration total {:.3} ms)",
+                parts.join(", "),
+                r.gpu_ms_per_iteration.unwrap_or(0.0)
+            );
+        }
+        results.push(r);
+    }
+    if args.json {
+        let v = serde_json::json!({
+            "adapter": adapter.name,
+            "backend": adapter.backend,
+            "device_type": adapter.device_type,
+            "results": results,
+        });
+        println!("{}", serde_json::to_string(&v)?);
+    }
+    Ok(())
+}
