@@ -1,0 +1,49 @@
+//! `cargo bench --bench ppo`: one PPO iteration (rollout chunks, GAE, update
+//! dispatches) of the default CartPole preset with 1 and 4 agents, median wall
+//! time and env-steps/s, plus GPU time per dispatch. Under `cargo test` it runs
+//! one small iteration.
+
+use wgrl::gpu::{Context, ContextOptions, bench};
+use wgrl::rl::Trainer;
+use wgrl::rl::config::{Overrides, resolve};
+
+fn main() {
+    let ctx = Context::new(&ContextOptions::default()).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1)
+    });
+    let smoke = bench::smoke_mode();
+    println!("adapter: {} ({}, {})", ctx.adapter().name, ctx.adapter().backend, ctx.adapter().device_type);
+    let agent_counts: &[u32] = if smoke { &[1] } else { &[1, 4] };
+    for &agents in agent_counts {
+        let mut sets = vec![];
+        if smoke {
+            sets.extend(["ppo.envs=4".to_string(), "ppo.steps=8".to_string()]);
+        }
+        let cfg = resolve(&Overrides { env: Some("CartPole-v1".into()), agents: Some(agents), sets, ..Default::default() }).expect("preset");
+        let mut trainer = Trainer::new(&ctx, &cfg).expect("trainer");
+        let samples = if smoke { 1 } else { 10 };
+        let mut times = Vec::new();
+        for _ in 0..samples + 1 {
+            // profile_iteration submits one whole iteration and waits for it.
+            let t = std::time::Instant::now();
+            let profile = trainer.profile_iteration().expect("iteration");
+            times.push((t.elapsed().as_secs_f64(), profile));
+        }
+        times.remove(0); // warm-up
+        let wall: Vec<f64> = times.iter().map(|t| t.0).collect();
+        let median = bench::median(&wall);
+        let steps = (cfg.batch_per_agent() * agents as u64) as f64;
+        println!(
+            "ppo/iteration/cartpole x{agents}: {} dispatches, median {:.2} ms, {:.0} env-steps/s",
+            trainer.dispatches_per_iteration(),
+            median * 1e3,
+            steps / median
+        );
+        if let Some((_, profile)) = times.last() {
+            for (label, ns) in profile {
+                println!("    {label}: {:.3} ms GPU", ns * 1e-6);
+            }
+        }
+    }
+}
