@@ -13,21 +13,71 @@ fn main() {
         std::process::exit(1)
     });
     let smoke = bench::smoke_mode();
-    let (agents, m, samples) = if smoke { (1u32, 32u32, 1) } else { (4, 512, 15) };
-    println!("adapter: {} ({}, {})", ctx.adapter().name, ctx.adapter().backend, ctx.adapter().device_type);
+    let (agents, m, samples) = if smoke {
+        (1u32, 32u32, 1)
+    } else {
+        (4, 512, 15)
+    };
+    println!(
+        "adapter: {} ({}, {})",
+        ctx.adapter().name,
+        ctx.adapter().backend,
+        ctx.adapter().device_type
+    );
     let layout = NetLayout::actor_critic(64, 2, 64, 2, Activation::Tanh);
     let l = layout.layers[1]; // 64 -> 64, tanh
     let m4 = m / 4;
     let region = 64 * m4;
     let nn = NnTest::new(&ctx, &layout, agents, 3 * region).expect("nn kernel");
-    let base = NnTestParams { layer: 1, x: 0, y: region, dx: 2 * region, m4, x_act: 1, scratch_stride: 3 * region, ..Default::default() };
+    let base = NnTestParams {
+        layer: 1,
+        x: 0,
+        y: region,
+        dx: 2 * region,
+        m4,
+        x_act: 1,
+        scratch_stride: 3 * region,
+        ..Default::default()
+    };
     let pc = layout.param_count;
     let profiler = Profiler::new(&ctx, 1).expect("profiler");
     let cases = [
-        ("forward", NnTestParams { mode: mode::FORWARD, ..base }, 2.0 * (l.n_in * l.n_out * m) as f64),
-        ("backward_input", NnTestParams { mode: mode::BACKWARD_INPUT, ..base }, 2.0 * (l.n_in * l.n_out * m) as f64),
-        ("weight_grad", NnTestParams { mode: mode::WEIGHT_GRAD, ..base }, 2.0 * ((l.n_in + 1) * l.n_out * m) as f64),
-        ("adam", NnTestParams { mode: mode::ADAM, n: pc, lr: 1e-3, max_norm: 0.5, t: 1.0, ..base }, 0.0),
+        (
+            "forward",
+            NnTestParams {
+                mode: mode::FORWARD,
+                ..base
+            },
+            2.0 * (l.n_in * l.n_out * m) as f64,
+        ),
+        (
+            "backward_input",
+            NnTestParams {
+                mode: mode::BACKWARD_INPUT,
+                ..base
+            },
+            2.0 * (l.n_in * l.n_out * m) as f64,
+        ),
+        (
+            "weight_grad",
+            NnTestParams {
+                mode: mode::WEIGHT_GRAD,
+                ..base
+            },
+            2.0 * ((l.n_in + 1) * l.n_out * m) as f64,
+        ),
+        (
+            "adam",
+            NnTestParams {
+                mode: mode::ADAM,
+                n: pc,
+                lr: 1e-3,
+                max_norm: 0.5,
+                t: 1.0,
+                ..base
+            },
+            0.0,
+        ),
     ];
     for (name, p, flops) in cases {
         let rec = nn.recorder(p);
@@ -37,11 +87,16 @@ fn main() {
         })
         .expect("bench");
         let gpu_ms = profiler.as_ref().map(|pr| {
-            let ns: Vec<f64> = (0..samples.min(5)).map(|_| rec.profile(&ctx, pr).expect("profile")[0].1).collect();
+            let ns: Vec<f64> = (0..samples.min(5))
+                .map(|_| rec.profile(&ctx, pr).expect("profile")[0].1)
+                .collect();
             bench::median(&ns) * 1e-6
         });
         let total_flops = flops * agents as f64;
-        print!("nn/{name}: {agents} agents, M = {m}: median {:.3} ms", t.median * 1e3);
+        print!(
+            "nn/{name}: {agents} agents, M = {m}: median {:.3} ms",
+            t.median * 1e3
+        );
         if let Some(ms) = gpu_ms {
             print!(", GPU {ms:.3} ms");
             if flops > 0.0 {

@@ -13,14 +13,25 @@ fn main() {
         std::process::exit(1)
     });
     let smoke = bench::smoke_mode();
-    println!("adapter: {} ({}, {})", ctx.adapter().name, ctx.adapter().backend, ctx.adapter().device_type);
+    println!(
+        "adapter: {} ({}, {})",
+        ctx.adapter().name,
+        ctx.adapter().backend,
+        ctx.adapter().device_type
+    );
     let agent_counts: &[u32] = if smoke { &[1] } else { &[1, 4] };
     for &agents in agent_counts {
         let mut sets = vec![];
         if smoke {
             sets.extend(["ppo.envs=4".to_string(), "ppo.steps=8".to_string()]);
         }
-        let cfg = resolve(&Overrides { env: Some("CartPole-v1".into()), agents: Some(agents), sets, ..Default::default() }).expect("preset");
+        let cfg = resolve(&Overrides {
+            env: Some("CartPole-v1".into()),
+            agents: Some(agents),
+            sets,
+            ..Default::default()
+        })
+        .expect("preset");
         let mut trainer = Trainer::new(&ctx, &cfg).expect("trainer");
         let samples = if smoke { 1 } else { 10 };
         let mut times = Vec::new();

@@ -191,6 +191,40 @@ fn hyper_of(config: &TrainConfig) -> Vec<AgentHyper> {
         .collect()
 }
 
+/// Plans and allocates a run's arena, builds its kernels and writes the envs'
+/// default parameters: what training and evaluation share.
+fn build_run(
+    ctx: &Context,
+    desc: &EnvDescriptor,
+    net: &NetLayout,
+    shape: &PpoShape,
+    seed: u32,
+    with_update: bool,
+) -> Result<(Arena, PpoSlots, PpoKernels), TrainError> {
+    let env_layout = desc.check()?;
+    let scratch = ScratchLayout::new(net, desc.obs_dim, shape.m4());
+    let rollout = RolloutLayout::new(net, desc.obs_dim, desc.num_actions(), shape);
+    let mut plan = ArenaPlan::new();
+    let slots = PpoSlots::plan(&mut plan, desc, &env_layout, net, shape, &scratch, &rollout);
+    let arena = Arena::new(ctx, &plan)?;
+    let kernels = PpoKernels::new(
+        ctx,
+        desc,
+        net,
+        shape,
+        &scratch,
+        &rollout,
+        seed,
+        &arena,
+        &slots,
+        with_update,
+    )?;
+    slots
+        .env
+        .write_default_params(&arena, desc, shape.agents as u64 * shape.envs as u64)?;
+    Ok((arena, slots, kernels))
+}
+
 impl Trainer {
     /// Validates `config`, plans and allocates the arena, builds the kernels,
     /// initialises parameters (orthogonal, seeded) and resets the envs.
@@ -199,36 +233,7 @@ impl Trainer {
         let desc = builtin(&config.env)?;
         let net = network(config, &desc)?;
         let shape = shape_of(config);
-        let env_layout = desc.check()?;
-        let scratch = ScratchLayout::new(&net, desc.obs_dim, shape.m4());
-        let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
-        let mut plan = ArenaPlan::new();
-        let slots = PpoSlots::plan(
-            &mut plan,
-            &desc,
-            &env_layout,
-            &net,
-            &shape,
-            &scratch,
-            &rollout,
-        );
-        let arena = Arena::new(ctx, &plan)?;
-        let kernels = PpoKernels::new(
-            ctx,
-            &desc,
-            &net,
-            &shape,
-            &scratch,
-            &rollout,
-            config.seed,
-            &arena,
-            &slots,
-            true,
-        )?;
-
-        slots
-            .env
-            .write_default_params(&arena, &desc, shape.agents as u64 * shape.envs as u64)?;
+        let (arena, slots, kernels) = build_run(ctx, &desc, &net, &shape, config.seed, true)?;
         arena.write(slots.params, &init_params(&net, shape.agents, config.seed))?;
         arena.write(slots.hyper, &hyper_of(config))?;
         kernels.env.submit(ctx, EnvMode::Reset);
@@ -566,32 +571,14 @@ pub fn evaluate(
         envs: episodes,
         steps: desc.max_episode_steps,
         epochs: 1,
-        minibatches: 1,
+        // No update runs; one-sample minibatches keep its unused scratch minimal.
+        minibatches: episodes * desc.max_episode_steps,
         iterations: 1,
         anneal_lr: false,
         norm_adv: false,
         clip_vloss: false,
     };
-    let env_layout = desc.check()?;
-    let scratch = ScratchLayout::new(&net, desc.obs_dim, 1);
-    let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
-    let mut plan = ArenaPlan::new();
-    let slots = PpoSlots::plan(
-        &mut plan,
-        &desc,
-        &env_layout,
-        &net,
-        &shape,
-        &scratch,
-        &rollout,
-    );
-    let arena = Arena::new(ctx, &plan)?;
-    let kernels = PpoKernels::new(
-        ctx, &desc, &net, &shape, &scratch, &rollout, seed, &arena, &slots, false,
-    )?;
-    slots
-        .env
-        .write_default_params(&arena, &desc, shape.agents as u64 * episodes as u64)?;
+    let (arena, slots, kernels) = build_run(ctx, &desc, &net, &shape, seed, false)?;
     arena.write(slots.params, &ck.params)?;
     arena.write(slots.hyper, &hyper_of(config))?;
     let mut rec = Recorder::new();
