@@ -96,7 +96,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
     var lr = hp.lr;
     if (ANNEAL_LR) {
-        lr = hp.lr * (1.0 - f32(iteration) / f32(ITERATIONS));
+        // Linear to 0 over the planned iterations; never negative if training runs on.
+        lr = hp.lr * max(0.0, 1.0 - f32(iteration) / f32(ITERATIONS));
     }
     let inv_m = 1.0 / f32(M);
     // Per-invocation running sums: (policy loss, value loss, entropy, approx KL), (clip frac, grad norm).

@@ -68,6 +68,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
     }
 
+    // Workgroup memory is not zero-initialised (the engine turns that off).
+    if (lid == 0u) {
+        atomicStore(&any_trunc, 0u);
+    }
+    workgroupBarrier();
     for (var t = P.t0; t < P.t0 + P.count; t++) {
         let row = (agent * P.steps + t) * P.envs + env;
         if (live) {

@@ -241,14 +241,14 @@ pub fn run(args: TrainArgs, device: &DeviceArgs, start: Instant) -> anyhow::Resu
             let mut kept = Vec::new();
             if config.log.checkpoint {
                 match trainer.last_good_checkpoint() {
-                    Ok(Some(ck)) => {
-                        ck.save(&run.checkpoint_path())?;
-                        kept.push(format!(
+                    Ok(Some(ck)) => match ck.save(&run.checkpoint_path()) {
+                        Ok(()) => kept.push(format!(
                             "the last good checkpoint (iteration {}) in {}",
                             ck.iteration,
                             run.checkpoint_path().display()
-                        ));
-                    }
+                        )),
+                        Err(save) => kept.push(format!("no checkpoint (saving it failed: {save})")),
+                    },
                     Ok(None) => {}
                     Err(read) => kept.push(format!("no checkpoint (reading it failed: {read})")),
                 }

@@ -71,12 +71,21 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Creates the folder (and its parents) and checks it can be written to.
+    /// Creates the folder (and its parents) and checks it can be written to. An
+    /// existing folder must be empty, so one run never mixes with another.
     pub fn create(path: &Path) -> Result<Self, OutputError> {
         let err = |e: io::Error| OutputError::RunDir {
             path: path.to_path_buf(),
             reason: e.to_string(),
         };
+        // A folder with files in it would mix this run's outputs with another's.
+        if fs::read_dir(path).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(OutputError::RunDir {
+                path: path.to_path_buf(),
+                reason: "it already exists and is not empty; choose another --out or remove it"
+                    .into(),
+            });
+        }
         fs::create_dir_all(path).map_err(err)?;
         let probe = path.join(format!(".wgrl-write-probe-{}", std::process::id()));
         let written = fs::write(&probe, b"probe");
@@ -340,7 +349,8 @@ pub struct Summary {
     pub final_return_per_agent: Vec<Option<f64>>,
     /// The env's solved threshold, if it has one.
     pub solved_threshold: Option<f64>,
-    /// Env steps per agent when the mean return first reached the threshold.
+    /// Env steps per agent at the first log point where every agent had 100+ episodes
+    /// and a running mean at or above the threshold.
     pub solved_at_step: Option<u64>,
     /// Seconds into training when the mean return first reached the threshold.
     pub solved_at_seconds: Option<f64>,
@@ -599,6 +609,20 @@ mod tests {
             clip_frac: 0.125,
             lr: 0.0025,
         }
+    }
+
+    #[test]
+    fn a_non_empty_run_folder_is_refused() {
+        let dir = std::env::temp_dir().join(format!("wgrl-nonempty-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("old.txt"), b"old").unwrap();
+        let err = RunDir::create(&dir).unwrap_err().to_string();
+        assert!(err.contains("not empty"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+        // An empty existing folder is fine.
+        fs::create_dir_all(&dir).unwrap();
+        RunDir::create(&dir).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -311,6 +311,8 @@ pub struct RolloutLayout {
     pub stride: u32,
     /// Steps per rollout dispatch (chunks keep lavapipe's loop cap).
     pub chunk: u32,
+    /// Loop iterations of one rollout step per invocation.
+    pub per_step: u64,
 }
 
 impl RolloutLayout {
@@ -345,6 +347,7 @@ impl RolloutLayout {
             lastv,
             stride: off,
             chunk,
+            per_step,
         }
     }
 
@@ -375,13 +378,14 @@ const R_LASTV: u32 = {}u;
     }
 }
 
-/// Minibatch steps (of epochs x minibatches) per update dispatch, within the loop budget.
-pub fn update_steps_per_dispatch(
+/// Loop iterations one update invocation runs for one minibatch step, and the
+/// extra the first dispatch of an iteration spends filing episodes.
+pub fn update_step_iterations(
     net: &NetLayout,
     shape: &PpoShape,
     obs_dim: u32,
     actions: u32,
-) -> u32 {
+) -> (u64, u64) {
     let (m4, wg) = (shape.m4(), UPDATE_WG);
     let mut per: u64 = 0;
     for l in &net.layers {
@@ -395,6 +399,17 @@ pub fn update_steps_per_dispatch(
     per += 2 * budget::elementwise(net.param_count as u64, wg) + 2 * budget::wg_sum(wg) + 8;
     // The first dispatch also scans the batch (twice) and runs a prefix sum.
     let scan = 2 * budget::elementwise(shape.batch() as u64, wg) + 2 * budget::wg_sum(wg);
+    (per, scan)
+}
+
+/// Minibatch steps (of epochs x minibatches) per update dispatch, within the loop budget.
+pub fn update_steps_per_dispatch(
+    net: &NetLayout,
+    shape: &PpoShape,
+    obs_dim: u32,
+    actions: u32,
+) -> u32 {
+    let (per, scan) = update_step_iterations(net, shape, obs_dim, actions);
     let total = (shape.epochs * shape.minibatches) as u64;
     ((budget::DISPATCH_LOOP_BUDGET.saturating_sub(scan)) / per.max(1)).clamp(1, total) as u32
 }

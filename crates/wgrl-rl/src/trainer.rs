@@ -7,8 +7,8 @@
 use crate::checkpoint::Checkpoint;
 use crate::config::TrainConfig;
 use crate::ppo::{
-    AgentHyper, AgentStats, PpoKernels, PpoShape, PpoSlots, RolloutLayout, ScratchLayout,
-    Transition,
+    AgentHyper, AgentStats, PpoKernels, PpoShape, PpoSlots, ROLLOUT_WG, RolloutLayout,
+    ScratchLayout, Transition,
 };
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -191,6 +191,61 @@ fn hyper_of(config: &TrainConfig) -> Vec<AgentHyper> {
         .collect()
 }
 
+/// Refuses a run the device cannot execute correctly: more workgroups than one
+/// dispatch dimension allows, indices past u32, or (on lavapipe, a CPU adapter)
+/// a single minibatch or rollout step over its per-invocation loop cap, where
+/// loops would silently stop early.
+fn check_plan(
+    ctx: &Context,
+    desc: &EnvDescriptor,
+    net: &NetLayout,
+    shape: &PpoShape,
+) -> Result<(), TrainError> {
+    let plan_error = |m: String| Err(TrainError::Gpu(GpuError::Plan(m)));
+    let max_groups = ctx.limits().max_compute_workgroups_per_dimension as u64;
+    let agents = shape.agents as u64;
+    if agents > max_groups {
+        return plan_error(format!(
+            "agents = {agents} but the update runs one workgroup per agent and this device dispatches at most {max_groups}; use at most {max_groups} agents"
+        ));
+    }
+    let rollout_groups = agents * (shape.envs as u64).div_ceil(ROLLOUT_WG as u64);
+    if rollout_groups > max_groups {
+        return plan_error(format!(
+            "agents x ceil(ppo.envs / {ROLLOUT_WG}) = {rollout_groups} rollout workgroups, more than this device's {max_groups}; reduce agents or ppo.envs"
+        ));
+    }
+    let rows = agents * shape.envs as u64 * shape.steps as u64 * desc.obs_dim.max(1) as u64;
+    if rows > u32::MAX as u64 {
+        return plan_error(format!(
+            "agents x ppo.envs x ppo.steps x {} observation floats = {rows} values, more than the kernels' 32-bit indices address ({}); reduce agents, ppo.envs or ppo.steps",
+            desc.obs_dim,
+            u32::MAX
+        ));
+    }
+    if ctx.adapter().device_type == "cpu" {
+        let cap = wgrl_nn::budget::LAVAPIPE_LOOP_LIMIT;
+        let (per, scan) =
+            crate::ppo::update_step_iterations(net, shape, desc.obs_dim, desc.num_actions());
+        if per + scan > cap {
+            return plan_error(format!(
+                "one minibatch of {} samples needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap} \
+                 (lavapipe stops loops there and would compute garbage); use more minibatches (ppo.minibatches) or a narrower network (model.width)",
+                shape.minibatch(),
+                per + scan
+            ));
+        }
+        let rollout = RolloutLayout::new(net, desc.obs_dim, desc.num_actions(), shape);
+        if rollout.per_step > cap {
+            return plan_error(format!(
+                "one rollout step needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap}; use a narrower network (model.width)",
+                rollout.per_step
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Plans and allocates a run's arena, builds its kernels and writes the envs'
 /// default parameters: what training and evaluation share.
 fn build_run(
@@ -201,6 +256,7 @@ fn build_run(
     seed: u32,
     with_update: bool,
 ) -> Result<(Arena, PpoSlots, PpoKernels), TrainError> {
+    check_plan(ctx, desc, net, shape)?;
     let env_layout = desc.check()?;
     let scratch = ScratchLayout::new(net, desc.obs_dim, shape.m4());
     let rollout = RolloutLayout::new(net, desc.obs_dim, desc.num_actions(), shape);
@@ -366,8 +422,9 @@ impl Trainer {
             if log_now {
                 between += self.ctx.blocking_waits() - waits_mark;
                 let slot = logs % READBACK_RING;
-                if self.readbacks[slot].is_pending() {
-                    // The GPU is READBACK_RING log points behind: wait for the oldest here, at a log point.
+                // The GPU is READBACK_RING log points behind: wait for the oldest here,
+                // at a log point, until this slot's readback has been taken.
+                while self.readbacks[slot].is_pending() {
                     let oldest = self
                         .pending
                         .front()
@@ -554,10 +611,11 @@ pub fn evaluate(
         );
     }
     let config = &ck.config;
+    config.validate()?;
     let desc = builtin(&config.env)?;
     let net = network(config, &desc)?;
     if net.param_count != ck.param_count
-        || ck.params.len() != (net.param_count * config.agents) as usize
+        || ck.params.len() as u64 != net.param_count as u64 * config.agents as u64
     {
         return Err(crate::error::CheckpointError::Inconsistent(format!(
             "the checkpoint holds {} parameters per agent but its config describes a network of {}",
@@ -566,13 +624,19 @@ pub fn evaluate(
         .into());
     }
     // Every env runs one time limit's worth of steps, so each finishes an episode.
+    let batch = episodes.checked_mul(desc.max_episode_steps).ok_or_else(|| {
+        crate::error::ConfigError::Invalid(format!(
+            "--episodes {episodes} x {} steps per episode is too many for one evaluation; use fewer episodes",
+            desc.max_episode_steps
+        ))
+    })?;
     let shape = PpoShape {
         agents: config.agents,
         envs: episodes,
         steps: desc.max_episode_steps,
         epochs: 1,
         // No update runs; one-sample minibatches keep its unused scratch minimal.
-        minibatches: episodes * desc.max_episode_steps,
+        minibatches: batch,
         iterations: 1,
         anneal_lr: false,
         norm_adv: false,

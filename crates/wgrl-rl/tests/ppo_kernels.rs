@@ -192,7 +192,7 @@ fn rollout_and_gae_match_the_cpu_reference() {
 fn long_rollouts_are_chunked_under_lavapipes_loop_cap() {
     // 600 steps of 70 envs (two workgroups per agent) take several dispatches and
     // cross the 500-step time limit, so truncation bootstraps are exercised too.
-    let sets = ["ppo.envs=70", "ppo.steps=600", "ppo.minibatches=2"];
+    let sets = ["ppo.envs=70", "ppo.steps=600", "ppo.minibatches=20"];
     let cfg = config(&sets);
     let shape = wgrl_rl::ppo::PpoShape {
         agents: 1,

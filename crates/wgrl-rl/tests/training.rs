@@ -115,3 +115,42 @@ fn checkpoints_round_trip_and_evaluate_greedily() {
     assert_eq!(evaluate(&ctx, &back, 5, 0).unwrap().returns, report.returns);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn plans_the_device_cannot_run_are_refused_before_allocation() {
+    let ctx = ctx();
+    // More agents than one dispatch dimension holds (the update runs one workgroup each).
+    let too_many = ctx.limits().max_compute_workgroups_per_dimension + 1;
+    let err = Trainer::new(&ctx, &small(&[&format!("agents={too_many}")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&format!("agents = {too_many}")), "{err}");
+    // One minibatch of 32768 samples would run past lavapipe's loop cap.
+    let big = small(&[
+        "ppo.envs=1024",
+        "ppo.steps=64",
+        "ppo.minibatches=2",
+        "total_steps=65536",
+    ]);
+    let result = Trainer::new(&ctx, &big);
+    if ctx.adapter().device_type == "cpu" {
+        let err = result.unwrap_err().to_string();
+        assert!(
+            err.contains("ppo.minibatches") && err.contains("65535"),
+            "{err}"
+        );
+    } else {
+        result.unwrap();
+    }
+}
+
+#[test]
+fn the_learning_rate_anneals_to_zero_and_never_below() {
+    let ctx = ctx();
+    let mut t = Trainer::new(&ctx, &small(&["log.interval=5"])).unwrap();
+    let first = t.train(|_| {}).unwrap();
+    assert!(first.last.agents[0].lr > 0.0);
+    // Training past the planned iterations keeps the rate at zero.
+    let again = t.train(|_| {}).unwrap();
+    assert_eq!(again.last.agents[0].lr, 0.0);
+}
