@@ -17,6 +17,9 @@ fn all_kernels() -> Vec<ShaderSource> {
             .with(common::RNG)
             .with(common::RNG_FILL),
     ];
+    for kind in wgrl::nn::activation::ActKind::ALL {
+        out.push(wgrl::nn::activation::ActKernel::source(kind.name()));
+    }
     for act in [Activation::Tanh, Activation::Relu] {
         let net = NetLayout::actor_critic(4, 2, 64, 2, act);
         out.push(nn_source("nn_test", &net).with(wgrl::nn::shaders::NN_TEST));

@@ -5,6 +5,7 @@
 //! benches. [`cpu`] holds the reference implementations the kernels are tested against.
 #![warn(missing_docs)]
 
+pub mod activation;
 pub mod budget;
 pub mod cpu;
 pub mod init;

@@ -26,3 +26,13 @@ pub const NN_TEST: (&str, &str) = (
     "shaders/nn/nn_test.wgsl",
     include_str!("../../../shaders/nn/nn_test.wgsl"),
 );
+/// Activation functions, exact derivatives, Approx-BP states and slopes.
+pub const ACT_FNS: (&str, &str) = (
+    "shaders/nn/act_fns.wgsl",
+    include_str!("../../../shaders/nn/act_fns.wgsl"),
+);
+/// Standalone activation kernel (tests, benches).
+pub const ACT_TEST: (&str, &str) = (
+    "shaders/nn/act_test.wgsl",
+    include_str!("../../../shaders/nn/act_test.wgsl"),
+);
