@@ -17,6 +17,9 @@ fn all_kernels() -> Vec<ShaderSource> {
             .with(common::RNG)
             .with(common::RNG_FILL),
     ];
+    for kind in wgrl::nn::norm::NormKind::ALL {
+        out.push(wgrl::nn::norm::NormKernel::source(kind.name()));
+    }
     for kind in wgrl::nn::activation::ActKind::ALL {
         out.push(wgrl::nn::activation::ActKernel::source(kind.name()));
     }

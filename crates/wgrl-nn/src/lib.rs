@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod init;
 pub mod kernels;
 pub mod layout;
+pub mod norm;
 pub mod shaders;
 
 pub use layout::{Activation, LayerLayout, MlpSpec, NetLayout};

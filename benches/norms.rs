@@ -1,0 +1,58 @@
+//! `cargo bench --bench norms`: forward + backward of each normalisation over
+//! 8192 rows of 256 features, standard beside memory-sharing, with what each
+//! saves for backward. Under `cargo test` it runs one small sample.
+
+use wgrl::gpu::{Context, ContextOptions, bench};
+use wgrl::nn::norm::{NormKernel, NormKind};
+
+fn main() {
+    let ctx = Context::new(&ContextOptions::default()).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1)
+    });
+    let smoke = bench::smoke_mode();
+    let (rows, h, samples) = if smoke {
+        (64u32, 32u32, 1)
+    } else {
+        (8192, 256, 15)
+    };
+    println!(
+        "adapter: {} ({}, {})",
+        ctx.adapter().name,
+        ctx.adapter().backend,
+        ctx.adapter().device_type
+    );
+    let n = (rows * h) as usize;
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0)
+        .collect();
+    let affine: Vec<f32> = (0..2 * h).map(|i| if i < h { 1.0 } else { 0.0 }).collect();
+    for kind in NormKind::ALL {
+        let k = NormKernel::new(&ctx, kind, rows, h).expect("kernel");
+        k.arena().write(k.x, &x).expect("write");
+        k.arena().write(k.dy, &x).expect("write");
+        k.arena().write(k.affine, &affine).expect("write");
+        let mut rec = k.recorder(0);
+        rec.extend(&k.recorder(1));
+        if !kind.is_ms() {
+            rec.extend(&k.recorder(2));
+        }
+        let t = bench::measure(1, samples, || {
+            rec.submit(&ctx);
+            ctx.wait()
+        })
+        .expect("bench");
+        // Standard kinds save their input (and the next Linear its output);
+        // MS kinds save only the output (shared with the next Linear) and r.
+        let saved = if kind.is_ms() {
+            format!("{} B/row (r; output shared)", 4)
+        } else {
+            format!("{} B/row (input + mean, r)", 4 * h + 8)
+        };
+        println!(
+            "norm/{}: {rows} x {h}: forward+backward median {:.3} ms, saves {saved}",
+            kind.name(),
+            t.median * 1e3
+        );
+    }
+}

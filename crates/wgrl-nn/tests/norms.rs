@@ -1,0 +1,69 @@
+//! The normalisation kernels on the GPU against the CPU reference.
+
+use wgrl_gpu::{Context, ContextOptions};
+use wgrl_nn::norm::{NormKernel, NormKind};
+
+fn data(n: usize, salt: u32) -> Vec<f32> {
+    (0..n)
+        .map(|k| {
+            ((wgrl_gpu::rng::pcg4d([k as u32, salt, 1, 1])[0] >> 8) as f32 / 8_388_608.0 - 1.0)
+                * 3.0
+                + 0.5
+        })
+        .collect()
+}
+
+// Sums of 64 terms in the same order on both sides, but 1/sqrt, FMA contraction
+// and division may differ by a few ulp: 2e-5 relative to the values' scale.
+fn close(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len());
+    for (k, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= 2e-5 * y.abs().max(1.0),
+            "{what}[{k}]: gpu {x} cpu {y}"
+        );
+    }
+}
+
+#[test]
+fn norm_kernels_match_the_cpu_reference() {
+    let ctx = Context::new(&ContextOptions::default())
+        .expect("a wgpu adapter (run `make test`, which installs lavapipe)");
+    let (rows, h) = (37u32, 64usize);
+    let n = rows as usize * h;
+    let x = data(n, 1);
+    let dy = data(n, 2);
+    let gamma: Vec<f32> = data(h, 3).iter().map(|v| 1.0 + 0.2 * v).collect();
+    let beta = data(h, 4);
+    for kind in NormKind::ALL {
+        let k = NormKernel::new(&ctx, kind, rows, h as u32).unwrap();
+        let affine: Vec<f32> = gamma.iter().chain(&beta).copied().collect();
+        k.arena().write(k.x, &x).unwrap();
+        k.arena().write(k.dy, &dy).unwrap();
+        k.arena().write(k.affine, &affine).unwrap();
+        k.run(0);
+        k.run(1);
+        k.run(2);
+        let cpu = kind.forward(&x, h, &gamma, &beta);
+        let name = kind.name();
+        close(&k.arena().read(k.y).unwrap(), &cpu.y, &format!("{name} y"));
+        let stats: Vec<[f32; 2]> = k.arena().read(k.stats).unwrap();
+        close(
+            &stats.concat(),
+            &cpu.stats.concat(),
+            &format!("{name} stats"),
+        );
+        let saved = if kind.is_ms() { &cpu.y } else { &x };
+        close(
+            &k.arena().read(k.dx).unwrap(),
+            &kind.backward(saved, &cpu.stats, &dy, h, &gamma),
+            &format!("{name} dx"),
+        );
+        if !kind.is_ms() {
+            let (dg, db) = kind.affine_grads(&x, &cpu.stats, &dy, h);
+            let got = k.arena().read(k.daffine).unwrap();
+            close(&got[..h], &dg, &format!("{name} dgamma"));
+            close(&got[h..], &db, &format!("{name} dbeta"));
+        }
+    }
+}
