@@ -2,9 +2,10 @@
 // input gradients and weight gradients, the latter written into `opt` at base `gb`.
 
 // dx = W^T dy, multiplied by the derivative of the activation that produced x
-// when `x_act` (x is then the previous layer's output). Items cover four inputs
-// for one block of samples, so each dy load feeds four FMAs.
-fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, dx: u32, m4: u32, x_act: bool) {
+// when `x_act` (x is then the previous layer's output and `xsave` that layer's
+// save region). Items cover four inputs for one block of samples, so each dy load
+// feeds four FMAs and the four inputs' 2-bit states are one word.
+fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool) {
     let i4 = L.n_in / 4u;
     let items = i4 * m4;
     for (var it = lid; it < items; it += WG) {
@@ -24,10 +25,10 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, dx: u32, m
             a3 += params[w + 3u] * d;
         }
         if (x_act) {
-            a0 *= act_grad4(scratch[x + i * m4 + j]);
-            a1 *= act_grad4(scratch[x + (i + 1u) * m4 + j]);
-            a2 *= act_grad4(scratch[x + (i + 2u) * m4 + j]);
-            a3 *= act_grad4(scratch[x + (i + 3u) * m4 + j]);
+            a0 *= act_deriv4(x, xsave, i, j, m4);
+            a1 *= act_deriv4(x, xsave, i + 1u, j, m4);
+            a2 *= act_deriv4(x, xsave, i + 2u, j, m4);
+            a3 *= act_deriv4(x, xsave, i + 3u, j, m4);
         }
         scratch[dx + i * m4 + j] = a0;
         scratch[dx + (i + 1u) * m4 + j] = a1;
@@ -44,7 +45,7 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, dx: u32, m
             acc += params[pb + L.w + o * L.n_in + i] * scratch[dy + o * m4 + j];
         }
         if (x_act) {
-            acc *= act_grad4(scratch[x + i * m4 + j]);
+            acc *= act_deriv4(x, xsave, i, j, m4);
         }
         scratch[dx + i * m4 + j] = acc;
     }

@@ -12,12 +12,16 @@
 // loops when it runs out, so callers size their
 // dispatches with the iteration counts in wgrl_nn::budget.
 
-// y = act(W x + b) (act only where L.act != 0). Each item computes four output
-// neurons for one block of four samples, so every input load feeds four FMAs
-// (on lavapipe, per-lane loads are gathers: reuse is what makes this fast).
-fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, m4: u32) {
+// y = act(W x + b) (act only where L.act != 0). With `keep`, what the activation's
+// backward needs is written to the layer's save region (see activations.wgsl).
+// Each item computes four output neurons for one block of four samples, so every
+// input load feeds four FMAs (on lavapipe, per-lane loads are scalar loops over
+// the lanes: reuse is what makes this fast), and its four outputs' 2-bit states
+// fill exactly one word.
+fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool) {
     let o4 = L.n_out / 4u;
     let items = o4 * m4;
+    let mode = act_save_mode();
     for (var it = lid; it < items; it += WG) {
         let o = (it / m4) * 4u;
         let j = it % m4;
@@ -37,6 +41,16 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, m4: u32) {
             a3 += params[r3 + i] * xv;
         }
         if (L.act != 0u) {
+            if (keep && mode == ACT_SAVE_PRE) {
+                scratch[save + o * m4 + j] = a0;
+                scratch[save + (o + 1u) * m4 + j] = a1;
+                scratch[save + (o + 2u) * m4 + j] = a2;
+                scratch[save + (o + 3u) * m4 + j] = a3;
+            }
+            if (keep && mode == ACT_SAVE_CODES) {
+                let word = act_byte(a0) | (act_byte(a1) << 8u) | (act_byte(a2) << 16u) | (act_byte(a3) << 24u);
+                act_word_store(save, (o / 4u) * m4 + j, word);
+            }
             a0 = act_fwd4(a0);
             a1 = act_fwd4(a1);
             a2 = act_fwd4(a2);
@@ -47,26 +61,32 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, m4: u32) {
         scratch[y + (o + 2u) * m4 + j] = a2;
         scratch[y + (o + 3u) * m4 + j] = a3;
     }
-    // Outputs left over when n_out is not a multiple of 4 (policy and value heads).
-    let rest = (L.n_out - o4 * 4u) * m4;
-    for (var it = lid; it < rest; it += WG) {
-        let o = o4 * 4u + it / m4;
-        let j = it % m4;
-        var acc = vec4<f32>(params[pb + L.b + o]);
-        let row = pb + L.w + o * L.n_in;
-        var i = 0u;
-        for (; i + 4u <= L.n_in; i += 4u) {
-            acc += params[row + i] * scratch[x + i * m4 + j]
-                + params[row + i + 1u] * scratch[x + (i + 1u) * m4 + j]
-                + params[row + i + 2u] * scratch[x + (i + 2u) * m4 + j]
-                + params[row + i + 3u] * scratch[x + (i + 3u) * m4 + j];
+    // The last n_out % 4 outputs (the heads, or an odd width): one item per sample
+    // block covers all of them, so their 2-bit states still share one word.
+    let rest = L.n_out - o4 * 4u;
+    if (rest == 0u) {
+        return;
+    }
+    for (var j = lid; j < m4; j += WG) {
+        var word = 0u;
+        for (var k = 0u; k < rest; k++) {
+            let o = o4 * 4u + k;
+            var acc = vec4<f32>(params[pb + L.b + o]);
+            let row = pb + L.w + o * L.n_in;
+            for (var i = 0u; i < L.n_in; i++) {
+                acc += params[row + i] * scratch[x + i * m4 + j];
+            }
+            if (L.act != 0u) {
+                if (keep && mode == ACT_SAVE_PRE) {
+                    scratch[save + o * m4 + j] = acc;
+                }
+                word |= act_byte(acc) << (8u * k);
+                acc = act_fwd4(acc);
+            }
+            scratch[y + o * m4 + j] = acc;
         }
-        for (; i < L.n_in; i++) {
-            acc += params[row + i] * scratch[x + i * m4 + j];
+        if (L.act != 0u && keep && mode == ACT_SAVE_CODES) {
+            act_word_store(save, o4 * m4 + j, word);
         }
-        if (L.act != 0u) {
-            acc = act_fwd4(acc);
-        }
-        scratch[y + o * m4 + j] = acc;
     }
 }

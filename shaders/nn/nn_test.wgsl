@@ -16,6 +16,10 @@ struct NnTestParams {
     lr: f32,
     max_norm: f32,
     t: f32,
+    save: u32,     // save region of this layer (forward) ...
+    xsave: u32,    // ... and of the layer that produced x (input gradient)
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: NnTestParams;
@@ -33,10 +37,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let L = NET[P.layer];
     switch P.mode {
         case 0u: {
-            dense_forward(lid, L, pb, sb + P.x, sb + P.y, P.m4);
+            dense_forward(lid, L, pb, sb + P.x, sb + P.y, sb + P.save, P.m4, true);
         }
         case 1u: {
-            dense_backward_input(lid, L, pb, sb + P.y, sb + P.x, sb + P.dx, P.m4, P.x_act != 0u);
+            dense_backward_input(lid, L, pb, sb + P.y, sb + P.x, sb + P.xsave, sb + P.dx, P.m4, P.x_act != 0u);
         }
         case 2u: {
             dense_weight_grad(lid, L, ob + 2u * PARAMS_PER_AGENT, sb + P.y, sb + P.x, P.m4);

@@ -139,8 +139,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             for (var k = 0u; k < NET_DEPTH; k++) {
                 let la = NET0_FIRST + k;
                 let lc = NET1_FIRST + k;
-                dense_forward(lid, NET[la], pb, sb + layer_input(la), sb + H_OFF[la], M4);
-                dense_forward(lid, NET[lc], pb, sb + layer_input(lc), sb + H_OFF[lc], M4);
+                dense_forward(lid, NET[la], pb, sb + layer_input(la), sb + H_OFF[la], sb + S_OFF[la], M4, true);
+                dense_forward(lid, NET[lc], pb, sb + layer_input(lc), sb + H_OFF[lc], sb + S_OFF[lc], M4, true);
                 storageBarrier();
             }
 
@@ -229,7 +229,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     let x = sb + layer_input(l);
                     dense_weight_grad(lid, NET[l], gb, dy, x, M4);
                     if (depth > 0u) {
-                        dense_backward_input(lid, NET[l], pb, dy, x, sb + D_OFF[net * 2u + 1u - cur], M4, true);
+                        dense_backward_input(lid, NET[l], pb, dy, x, sb + S_OFF[l - 1u], sb + D_OFF[net * 2u + 1u - cur], M4, true);
                     }
                 }
                 storageBarrier();

@@ -37,7 +37,7 @@ fn forward(lid: u32, net: u32, sb: u32, pb: u32) {
         if (k > 0u) {
             x = sb + R_H[l - 1u];
         }
-        dense_forward(lid, NET[l], pb, x, sb + R_H[l], EB4);
+        dense_forward(lid, NET[l], pb, x, sb + R_H[l], 0u, EB4, false);
         storageBarrier();
     }
 }

@@ -75,6 +75,27 @@ impl ActKind {
         ActKind::Relu,
     ];
 
+    /// Config names of every kind.
+    pub const NAMES: &[&str] = &[
+        "tanh", "relu", "gelu", "silu", "regelu2", "resilu2", "retanh2",
+    ];
+
+    /// Parses a config name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Bytes backward keeps per element inside a dense layer: 0 for tanh and
+    /// relu (their derivative comes from the output, which the next layer keeps),
+    /// 4 for gelu and silu (the pre-activation), 1/4 for the 2-bit kinds.
+    pub fn extra_saved_bytes_per_element(self) -> f64 {
+        match self {
+            ActKind::Tanh | ActKind::Relu => 0.0,
+            ActKind::Gelu | ActKind::Silu => 4.0,
+            _ => 0.25,
+        }
+    }
+
     /// The config name.
     pub fn name(self) -> &'static str {
         match self {

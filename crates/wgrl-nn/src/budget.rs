@@ -20,18 +20,16 @@ fn per_lane(items: u64, wg: u32) -> u64 {
     items.div_ceil(wg as u64)
 }
 
-/// Iterations of a dot product of length n unrolled by 4 (plus its remainder loop).
-fn dot(n: u32) -> u64 {
-    (n / 4 + n % 4 + 1) as u64
-}
-
 /// `dense_forward` over `m4` sample blocks with `wg` invocations: items of four
-/// outputs loop over all inputs; leftover outputs use a dot product unrolled by 4.
+/// outputs loop over all inputs; one item per sample block covers the leftovers.
 pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (blocks, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
-    per_lane(blocks * m4 as u64, wg) * (l.n_in as u64 + 1)
-        + per_lane(rest * m4 as u64, wg) * (1 + dot(l.n_in))
-        + 2
+    let leftovers = if rest > 0 {
+        per_lane(m4 as u64, wg) * rest * (l.n_in as u64 + 1)
+    } else {
+        0
+    };
+    per_lane(blocks * m4 as u64, wg) * (l.n_in as u64 + 1) + leftovers + 2
 }
 
 /// `dense_backward_input`: items of four inputs loop over all outputs.

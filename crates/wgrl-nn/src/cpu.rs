@@ -4,52 +4,49 @@
 
 use crate::layout::{Activation, LayerLayout, NetLayout};
 
-/// Hidden activation.
-pub fn act(a: Activation, x: f32) -> f32 {
-    match a {
-        Activation::Tanh => x.clamp(-15.0, 15.0).tanh(),
-        Activation::Relu => x.max(0.0),
-    }
-}
-
-/// Derivative of the activation, from its output.
-pub fn act_grad(a: Activation, y: f32) -> f32 {
-    match a {
-        Activation::Tanh => 1.0 - y * y,
-        Activation::Relu => {
-            if y > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
-    }
-}
-
-/// `y = act(W x + b)` for `m` samples.
-pub fn dense_forward(l: &LayerLayout, a: Activation, p: &[f32], x: &[f32], m: usize) -> Vec<f32> {
+/// Pre-activations `z = W x + b` of a layer for `m` samples.
+pub fn dense_preact(l: &LayerLayout, p: &[f32], x: &[f32], m: usize) -> Vec<f32> {
     let (ni, no) = (l.n_in as usize, l.n_out as usize);
-    let mut y = vec![0.0; m * no];
+    let mut z = vec![0.0; m * no];
     for s in 0..m {
         for o in 0..no {
             let mut acc = p[l.b as usize + o];
             for i in 0..ni {
                 acc += p[l.w as usize + o * ni + i] * x[s * ni + i];
             }
-            y[s * no + o] = if l.act { act(a, acc) } else { acc };
+            z[s * no + o] = acc;
         }
     }
-    y
+    z
 }
 
-/// `dx = W^T dy`, times the activation derivative at x when `x_act`.
+/// The factor backward multiplies by at pre-activation z: the exact derivative,
+/// or the 2-bit state's slope for Approx-BP kinds.
+pub fn act_deriv(a: Activation, z: f32) -> f32 {
+    if a.is_approx() {
+        a.slope(a.code(z))
+    } else {
+        a.grad(z)
+    }
+}
+
+/// `y = act(W x + b)` for `m` samples.
+pub fn dense_forward(l: &LayerLayout, a: Activation, p: &[f32], x: &[f32], m: usize) -> Vec<f32> {
+    let z = dense_preact(l, p, x, m);
+    if l.act {
+        z.iter().map(|&v| a.forward(v)).collect()
+    } else {
+        z
+    }
+}
+
+/// `dx = W^T dy`, times `deriv` (the derivative factors of the activation that
+/// produced x, see [`act_deriv`]) when given.
 pub fn dense_backward_input(
     l: &LayerLayout,
-    a: Activation,
     p: &[f32],
     dy: &[f32],
-    x: &[f32],
-    x_act: bool,
+    deriv: Option<&[f32]>,
     m: usize,
 ) -> Vec<f32> {
     let (ni, no) = (l.n_in as usize, l.n_out as usize);
@@ -60,10 +57,9 @@ pub fn dense_backward_input(
             for o in 0..no {
                 acc += p[l.w as usize + o * ni + i] * dy[s * no + o];
             }
-            dx[s * ni + i] = if x_act {
-                acc * act_grad(a, x[s * ni + i])
-            } else {
-                acc
+            dx[s * ni + i] = match deriv {
+                Some(d) => acc * d[s * ni + i],
+                None => acc,
             };
         }
     }
@@ -115,7 +111,15 @@ pub fn mlp_backward(
     for k in (0..count).rev() {
         let l = &layout.layers[first + k];
         dense_weight_grad(l, &d, &acts[k], m, g);
-        d = dense_backward_input(l, layout.activation, p, &d, &acts[k], k > 0, m);
+        // The activation that produced this layer's input, at its pre-activation.
+        let deriv = (k > 0).then(|| {
+            let prev = &layout.layers[first + k - 1];
+            dense_preact(prev, p, &acts[k - 1], m)
+                .iter()
+                .map(|&z| act_deriv(layout.activation, z))
+                .collect::<Vec<f32>>()
+        });
+        d = dense_backward_input(l, p, &d, deriv.as_deref(), m);
     }
     d
 }
@@ -171,7 +175,12 @@ mod tests {
 
     #[test]
     fn mlp_gradients_match_finite_differences() {
-        for act in [Activation::Tanh, Activation::Relu] {
+        for act in [
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::Gelu,
+            Activation::Silu,
+        ] {
             let layout = NetLayout::actor_critic(3, 2, 5, 2, act);
             let mut p = init_params(&layout, 1, 3);
             // Non-zero biases so every term is exercised.

@@ -38,6 +38,12 @@ pub struct NnTestParams {
     pub max_norm: f32,
     /// Adam step, 1-based (mode 3).
     pub t: f32,
+    /// Save region of this layer's activation (forward).
+    pub save: u32,
+    /// Save region of the layer that produced x (input gradient).
+    pub xsave: u32,
+    /// Padding to the uniform's 16-byte size.
+    pub _pad: [u32; 2],
 }
 
 /// Mode ids of [`NnTestParams::mode`].
@@ -57,6 +63,7 @@ pub mod mode {
 pub fn nn_source(name: &str, layout: &NetLayout) -> ShaderSource {
     ShaderSource::new(name)
         .part("<generated network layout>", layout.prelude())
+        .with(shaders::ACT_FNS)
         .with(shaders::ACTIVATIONS)
         .with(shaders::DENSE_FORWARD)
         .with(shaders::DENSE_BACKWARD)

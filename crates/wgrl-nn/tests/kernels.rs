@@ -1,6 +1,7 @@
 //! The WGSL network building blocks against the CPU reference, on the GPU (lavapipe in CI).
 
 use wgrl_gpu::{Context, ContextOptions};
+use wgrl_nn::activation::ActKind;
 use wgrl_nn::cpu;
 use wgrl_nn::init::init_params;
 use wgrl_nn::kernels::{NnTest, NnTestParams, from_feature_major, mode, to_feature_major};
@@ -36,108 +37,125 @@ fn assert_close(gpu: &[f32], cpu: &[f32], what: &str) {
 }
 
 #[test]
-// Several per-agent arrays are indexed by agent in lockstep.
-#[allow(clippy::needless_range_loop)]
-fn dense_forward_backward_and_weight_grads_match_cpu() {
+fn layers_with_every_activation_match_cpu_forward_and_backward() {
+    // The actor of a width-70 net: 70 = 17 blocks of four + 2 leftover outputs,
+    // and a 3-action head, so both the blocked and the leftover paths (and their
+    // 2-bit words) are exercised. Each layer's forward saves what its activation's
+    // backward needs; the next layer's input gradient reads it back.
     let ctx = ctx();
-    for act in [Activation::Tanh, Activation::Relu] {
-        let layout = NetLayout::actor_critic(5, 3, 72, 2, act);
-        let agents = 2u32;
+    for act in ActKind::ALL {
+        let layout = NetLayout::actor_critic(5, 3, 70, 2, act);
         let (m, m4) = (20usize, 5u32);
-        let w = layout.max_width() as usize;
-        // Scratch per agent: x, y, dx regions of w features x m4 blocks each.
-        let region = (w * m / 4) as u32;
-        let nn = NnTest::new(&ctx, &layout, agents, 3 * region).unwrap();
-        let mut params = init_params(&layout, agents, 11);
+        let w = layout.max_width();
+        let region = w * m4; // vec4s per activation region
+        // Regions: X, Y0, Y1, Y2, S0, S1, D (dy), D1, D0.
+        let off = |k: u32| k * region;
+        let nn = NnTest::new(&ctx, &layout, 1, 9 * region).unwrap();
+        let mut params = init_params(&layout, 1, 11);
         for (k, v) in params.iter_mut().enumerate() {
-            *v += 0.01 * ((k % 13) as f32 - 6.0); // non-zero biases
+            *v += 0.02 * ((k % 13) as f32 - 6.0);
         }
         nn.arena().write(nn.params, &params).unwrap();
-        let pc = layout.param_count as usize;
-        for (li, l) in layout.layers.iter().enumerate() {
-            let (ni, no) = (l.n_in as usize, l.n_out as usize);
-            // Inputs look like the previous layer's activations.
-            let xs: Vec<Vec<f32>> = (0..agents)
-                .map(|a| {
-                    data(m * ni, 100 + a)
-                        .iter()
-                        .map(|v| if li % 3 == 0 { *v } else { cpu::act(act, *v) })
-                        .collect()
-                })
-                .collect();
-            let dys: Vec<Vec<f32>> = (0..agents).map(|a| data(m * no, 200 + a)).collect();
-            let mut scratch = vec![[0.0f32; 4]; 3 * region as usize * agents as usize];
-            for a in 0..agents as usize {
-                let base = a * 3 * region as usize;
-                let fx = to_feature_major(&xs[a], m, ni);
-                scratch[base..base + fx.len()].copy_from_slice(&fx);
-            }
-            nn.arena().write(nn.scratch, &scratch).unwrap();
-            let p = NnTestParams {
-                layer: li as u32,
-                x: 0,
-                y: region,
-                dx: 2 * region,
-                m4,
-                scratch_stride: 3 * region,
-                ..Default::default()
-            };
+        let x = data(m * 5, 100);
+        let mut scratch = vec![[0.0f32; 4]; 9 * region as usize];
+        let fx = to_feature_major(&x, m, 5);
+        scratch[..fx.len()].copy_from_slice(&fx);
+        let dy2 = data(m * 3, 200);
+        let fd = to_feature_major(&dy2, m, 3);
+        scratch[off(6) as usize..off(6) as usize + fd.len()].copy_from_slice(&fd);
+        nn.arena().write(nn.scratch, &scratch).unwrap();
+        let p = NnTestParams {
+            m4,
+            scratch_stride: 9 * region,
+            ..Default::default()
+        };
+        for (l, (xin, y, save)) in [
+            (off(0), off(1), off(4)),
+            (off(1), off(2), off(5)),
+            (off(2), off(3), 0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             nn.run(NnTestParams {
                 mode: mode::FORWARD,
+                layer: l as u32,
+                x: xin,
+                y,
+                save,
                 ..p
             });
-            let out = nn.arena().read(nn.scratch).unwrap();
-            for a in 0..agents as usize {
-                let base = a * 3 * region as usize + region as usize;
-                let got = from_feature_major(&out[base..base + no * m / 4], m, no);
-                let want = cpu::dense_forward(l, act, &params[a * pc..(a + 1) * pc], &xs[a], m);
-                assert_close(
-                    &got,
-                    &want,
-                    &format!("{act:?} layer {li} forward, agent {a}"),
-                );
-            }
-            // Backward: put dy where y was and check dx and the weight gradient.
-            let mut scratch = out;
-            for a in 0..agents as usize {
-                let base = a * 3 * region as usize + region as usize;
-                let fd = to_feature_major(&dys[a], m, no);
-                scratch[base..base + fd.len()].copy_from_slice(&fd);
-            }
-            nn.arena().write(nn.scratch, &scratch).unwrap();
-            let x_act = li % 3 != 0;
-            nn.run(NnTestParams {
-                mode: mode::BACKWARD_INPUT,
-                x_act: x_act as u32,
-                ..p
-            });
-            nn.run(NnTestParams {
-                mode: mode::WEIGHT_GRAD,
-                ..p
-            });
-            let out = nn.arena().read(nn.scratch).unwrap();
-            let opt = nn.arena().read(nn.opt).unwrap();
-            for a in 0..agents as usize {
-                let pa = &params[a * pc..(a + 1) * pc];
-                let base = a * 3 * region as usize + 2 * region as usize;
-                let got = from_feature_major(&out[base..base + ni * m / 4], m, ni);
-                let want = cpu::dense_backward_input(l, act, pa, &dys[a], &xs[a], x_act, m);
-                assert_close(
-                    &got,
-                    &want,
-                    &format!("{act:?} layer {li} input grad, agent {a}"),
-                );
-                let mut g = vec![0.0; pc];
-                cpu::dense_weight_grad(l, &dys[a], &xs[a], m, &mut g);
-                let gb = a * 3 * pc + 2 * pc;
-                let range = l.w as usize..(l.b + l.n_out) as usize;
-                assert_close(
-                    &opt[gb + range.start..gb + range.end],
-                    &g[range],
-                    &format!("{act:?} layer {li} weight grad, agent {a}"),
-                );
-            }
         }
+        // Layer 2 (head): input gradient into D1 through layer 1's saved activation,
+        // then layer 1: into D0 through layer 0's.
+        nn.run(NnTestParams {
+            mode: mode::BACKWARD_INPUT,
+            layer: 2,
+            x: off(2),
+            y: off(6),
+            dx: off(7),
+            xsave: off(5),
+            x_act: 1,
+            ..p
+        });
+        nn.run(NnTestParams {
+            mode: mode::WEIGHT_GRAD,
+            layer: 2,
+            x: off(2),
+            y: off(6),
+            ..p
+        });
+        nn.run(NnTestParams {
+            mode: mode::BACKWARD_INPUT,
+            layer: 1,
+            x: off(1),
+            y: off(7),
+            dx: off(8),
+            xsave: off(4),
+            x_act: 1,
+            ..p
+        });
+        let out = nn.arena().read(nn.scratch).unwrap();
+        let opt = nn.arena().read(nn.opt).unwrap();
+        let acts = cpu::mlp_forward(&layout, 0, &params, &x, m);
+        let region_of = |k: u32, n: usize| {
+            from_feature_major(&out[off(k) as usize..off(k) as usize + n * m / 4], m, n)
+        };
+        for (k, n) in [(1u32, 70usize), (2, 70), (3, 3)] {
+            assert_close(
+                &region_of(k, n),
+                &acts[k as usize],
+                &format!("{act:?} forward of layer {}", k - 1),
+            );
+        }
+        let ls = &layout.layers;
+        let deriv = |li: usize| -> Vec<f32> {
+            cpu::dense_preact(&ls[li], &params, &acts[li], m)
+                .iter()
+                .map(|&z| cpu::act_deriv(act, z))
+                .collect()
+        };
+        let d1 = cpu::dense_backward_input(&ls[2], &params, &dy2, Some(&deriv(1)), m);
+        assert_close(
+            &region_of(7, 70),
+            &d1,
+            &format!("{act:?} input gradient of layer 2"),
+        );
+        let d0 = cpu::dense_backward_input(&ls[1], &params, &d1, Some(&deriv(0)), m);
+        assert_close(
+            &region_of(8, 70),
+            &d0,
+            &format!("{act:?} input gradient of layer 1"),
+        );
+        let mut g = vec![0.0; layout.param_count as usize];
+        cpu::dense_weight_grad(&ls[2], &dy2, &acts[2], m, &mut g);
+        let pc = layout.param_count as usize;
+        let range = ls[2].w as usize..(ls[2].b + ls[2].n_out) as usize;
+        assert_close(
+            &opt[2 * pc + range.start..2 * pc + range.end],
+            &g[range],
+            &format!("{act:?} weight gradient of layer 2"),
+        );
     }
 }
 

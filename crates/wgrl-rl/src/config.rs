@@ -17,7 +17,7 @@ pub const ALGOS: &[&str] = &["ppo"];
 /// Network architectures `model.arch` may name.
 pub const ARCHS: &[&str] = &["mlp"];
 /// Hidden-layer activations `model.activation` may name.
-pub const ACTIVATIONS: &[&str] = &["tanh", "relu"];
+pub const ACTIVATIONS: &[&str] = wgrl_nn::activation::ActKind::NAMES;
 /// Normalisation layers `model.norm` may name.
 pub const NORMS: &[&str] = &["none"];
 
@@ -1253,8 +1253,8 @@ mod tests {
             "model.arch = 'cnn' is not supported; valid values: mlp"
         );
         assert_eq!(
-            invalid(|c| c.model.activation = "gelu".into()),
-            "model.activation = 'gelu' is not supported; valid values: tanh, relu"
+            invalid(|c| c.model.activation = "swish".into()),
+            "model.activation = 'swish' is not supported; valid values: tanh, relu, gelu, silu, regelu2, resilu2, retanh2"
         );
         assert_eq!(
             invalid(|c| c.model.norm = "layer".into()),

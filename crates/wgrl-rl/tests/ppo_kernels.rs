@@ -324,8 +324,16 @@ fn ppo_loss_gradient_matches_finite_differences() {
 
 #[test]
 fn one_update_matches_the_cpu_reference() {
+    // Exact activations, one saving pre-activations, and Approx-BP ones saving 2-bit states.
+    for act in ["tanh", "gelu", "silu", "regelu2", "retanh2"] {
+        check_one_update(act);
+    }
+}
+
+fn check_one_update(act: &str) {
     let ctx = ctx();
     // One epoch of one minibatch: the whole batch, so the shuffle only reorders sums.
+    let activation = format!("model.activation={act}");
     let cfg = config(&[
         "agents=2",
         "ppo.envs=4",
@@ -333,6 +341,7 @@ fn one_update_matches_the_cpu_reference() {
         "ppo.epochs=1",
         "ppo.minibatches=1",
         "ppo.lr=[1e-2, 3e-3]",
+        &activation,
     ]);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
     let (arena, slots) = trainer.arena();
@@ -375,7 +384,7 @@ fn one_update_matches_the_cpu_reference() {
             let (gs, cs) = (after[a * pc + k] - p[k], want[k] - p[k]);
             assert!(
                 (gs - cs).abs() <= 0.02 * hp.lr + 1e-6,
-                "agent {a} param {k}: gpu step {gs} cpu step {cs} (g = {})",
+                "{act}: agent {a} param {k}: gpu step {gs} cpu step {cs} (g = {})",
                 g[k]
             );
             moved += (cs.abs() > 0.5 * hp.lr) as usize;
