@@ -2,22 +2,13 @@
 //! 4M elements, exact beside Approx-BP, with the bytes each saves for backward.
 //! Under `cargo test` it runs one small sample.
 
-use wgrl::gpu::{Context, ContextOptions, Profiler, bench};
+use wgrl::gpu::{Profiler, bench};
 use wgrl::nn::activation::{ActKernel, ActKind};
 
 fn main() {
-    let ctx = Context::new(&ContextOptions::default()).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1)
-    });
+    let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
     let (n, samples) = if smoke { (4096u32, 1) } else { (1 << 22, 15) };
-    println!(
-        "adapter: {} ({}, {})",
-        ctx.adapter().name,
-        ctx.adapter().backend,
-        ctx.adapter().device_type
-    );
     let profiler = Profiler::new(&ctx, 2).expect("profiler");
     let x: Vec<f32> = (0..n)
         .map(|i| -6.0 + 12.0 * ((i as u64 * 7919) % n as u64) as f32 / n as f32)

@@ -2,28 +2,16 @@
 //! kernel, and the RNG kernel. Under `cargo test` it runs one small sample.
 
 use wgrl::envs::{BUILTIN_ENVS, bench::env_throughput, builtin};
-use wgrl::gpu::{Context, ContextOptions, bench};
+use wgrl::gpu::bench;
 
 fn main() {
-    let ctx = match Context::new(&ContextOptions::default()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    };
+    let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
     let (envs, steps, samples) = if smoke {
         (1024, 10, 1)
     } else {
         (65536, 500, 15)
     };
-    println!(
-        "adapter: {} ({}, {})",
-        ctx.adapter().name,
-        ctx.adapter().backend,
-        ctx.adapter().device_type
-    );
     for name in BUILTIN_ENVS {
         let desc = builtin(name).expect("built-in env");
         let r = env_throughput(&ctx, &desc, envs, steps, samples)

@@ -3,27 +3,18 @@
 //! workgroup per agent, 4 agents, a 64x64 tanh layer over a minibatch of 512.
 //! Under `cargo test` it runs one small sample.
 
-use wgrl::gpu::{Context, ContextOptions, Profiler, bench};
+use wgrl::gpu::{Profiler, bench};
 use wgrl::nn::kernels::{NnTest, NnTestParams, mode};
 use wgrl::nn::{Activation, NetLayout};
 
 fn main() {
-    let ctx = Context::new(&ContextOptions::default()).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1)
-    });
+    let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
     let (agents, m, samples) = if smoke {
         (1u32, 32u32, 1)
     } else {
         (4, 512, 15)
     };
-    println!(
-        "adapter: {} ({}, {})",
-        ctx.adapter().name,
-        ctx.adapter().backend,
-        ctx.adapter().device_type
-    );
     let layout = NetLayout::actor_critic(64, 2, 64, 2, Activation::Tanh);
     let l = layout.layers[1]; // 64 -> 64, tanh
     let m4 = m / 4;

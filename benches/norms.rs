@@ -2,26 +2,17 @@
 //! 8192 rows of 256 features, standard beside memory-sharing, with what each
 //! saves for backward. Under `cargo test` it runs one small sample.
 
-use wgrl::gpu::{Context, ContextOptions, bench};
+use wgrl::gpu::bench;
 use wgrl::nn::norm::{NormKernel, NormKind};
 
 fn main() {
-    let ctx = Context::new(&ContextOptions::default()).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1)
-    });
+    let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
     let (rows, h, samples) = if smoke {
         (64u32, 32u32, 1)
     } else {
         (8192, 256, 15)
     };
-    println!(
-        "adapter: {} ({}, {})",
-        ctx.adapter().name,
-        ctx.adapter().backend,
-        ctx.adapter().device_type
-    );
     let n = (rows * h) as usize;
     let x: Vec<f32> = (0..n)
         .map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0)

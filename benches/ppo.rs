@@ -3,22 +3,13 @@
 //! time and env-steps/s, plus GPU time per dispatch. Under `cargo test` it runs
 //! one small iteration.
 
-use wgrl::gpu::{Context, ContextOptions, bench};
+use wgrl::gpu::bench;
 use wgrl::rl::Trainer;
 use wgrl::rl::config::{Overrides, resolve};
 
 fn main() {
-    let ctx = Context::new(&ContextOptions::default()).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1)
-    });
+    let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
-    println!(
-        "adapter: {} ({}, {})",
-        ctx.adapter().name,
-        ctx.adapter().backend,
-        ctx.adapter().device_type
-    );
     let agent_counts: &[u32] = if smoke { &[1] } else { &[1, 4] };
     for &agents in agent_counts {
         let mut sets = vec![];

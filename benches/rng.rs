@@ -2,21 +2,12 @@
 //! (uniforms and normals). Under `cargo test` it runs one small sample.
 
 use wgrl::gpu::rng::{FillMode, FillParams, RngFill};
-use wgrl::gpu::{Context, ContextOptions, Profiler, bench};
+use wgrl::gpu::{Profiler, bench};
 
 fn main() {
-    let ctx = Context::new(&ContextOptions::default()).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1)
-    });
+    let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
     let (count, samples) = if smoke { (4096u32, 1) } else { (1 << 22, 15) };
-    println!(
-        "adapter: {} ({}, {})",
-        ctx.adapter().name,
-        ctx.adapter().backend,
-        ctx.adapter().device_type
-    );
     let profiler = Profiler::new(&ctx, 1).expect("profiler");
     for mode in [FillMode::Uniform, FillMode::Normal] {
         let fill =

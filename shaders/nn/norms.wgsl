@@ -55,6 +55,15 @@ fn row_stats(base: u32) -> vec2<f32> {
     return vec2<f32>(mean, inverseSqrt(m2 + NORM_EPS));
 }
 
+// (xhat, g = dy * gamma) of element k of the row at `base`: standard kinds rebuild
+// xhat from the saved input, MS kinds read their saved output.
+fn backward_terms(base: u32, k: u32, mean: f32, r: f32) -> vec2<f32> {
+    if (is_ms()) {
+        return vec2<f32>(ys[base + k], dys[base + k]);
+    }
+    return vec2<f32>((xs[base + k] - mean) * r, dys[base + k] * affine[k]);
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 64u;
@@ -101,16 +110,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var g_mean = 0.0;  // mean of g = dy * gamma
     var gy_mean = 0.0; // mean of g * xhat
     for (var k = 0u; k < P.h; k++) {
-        var xhat: f32;
-        var g = dys[base + k];
-        if (is_ms()) {
-            xhat = ys[base + k];
-        } else {
-            xhat = (xs[base + k] - mean) * r;
-            g *= affine[k];
-        }
-        g_mean += g;
-        gy_mean += g * xhat;
+        let t = backward_terms(base, k, mean, r);
+        g_mean += t.y;
+        gy_mean += t.y * t.x;
     }
     g_mean /= n;
     gy_mean /= n;
@@ -118,14 +120,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         g_mean = 0.0;
     }
     for (var k = 0u; k < P.h; k++) {
-        var xhat: f32;
-        var g = dys[base + k];
-        if (is_ms()) {
-            xhat = ys[base + k];
-        } else {
-            xhat = (xs[base + k] - mean) * r;
-            g *= affine[k];
-        }
-        dxs[base + k] = r * (g - g_mean - xhat * gy_mean);
+        let t = backward_terms(base, k, mean, r);
+        dxs[base + k] = r * (t.y - g_mean - t.x * gy_mean);
     }
 }

@@ -66,3 +66,19 @@ pub fn median(xs: &[f64]) -> f64 {
     }
     Timing::from_samples(xs.to_vec()).median
 }
+
+/// The context a `cargo bench` target runs on: the best adapter, announced on
+/// stdout; without one, the error and exit status 1.
+pub fn bench_context() -> crate::Context {
+    match crate::Context::new(&crate::ContextOptions::default()) {
+        Ok(ctx) => {
+            let a = ctx.adapter();
+            println!("adapter: {} ({}, {})", a.name, a.backend, a.device_type);
+            ctx
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1)
+        }
+    }
+}
