@@ -89,14 +89,110 @@ def cartpole(rng):
     return {"transitions": transitions, "rollouts": rollouts}
 
 
-GENERATORS = {"CartPole-v1": cartpole}
+def generic(name, sample_state, margin, policy_steps=None):
+    """One-step transitions from sampled states (each with its distance to the
+    termination boundary, so tests can skip flags that f32 rounding may flip) and
+    random-policy episodes through the TimeLimit wrapper."""
+
+    def run(rng):
+        env = gym.make(name)
+        env.reset(seed=0)
+        u = env.unwrapped
+        n_actions = env.action_space.n
+        transitions = []
+        for i in range(400):
+            state = sample_state(rng)
+            action = int(i % n_actions)
+            u.state = state.copy()
+            obs, reward, terminated, truncated, _ = env.step(action)
+            transitions.append(
+                {
+                    "state": f(state),
+                    "action": action,
+                    "next_state": f(u.state),
+                    "obs": f(obs),
+                    "reward": float(reward),
+                    "terminated": bool(terminated),
+                    "margin": float(margin(u.state)),
+                }
+            )
+        rollouts = []
+        for k in range(3):
+            env = gym.make(name)
+            env.reset(seed=200 + k)
+            reset_state = f(env.unwrapped.state)
+            actions, states, obss, rewards, terms, truncs, margins = [], [], [], [], [], [], []
+            while True:
+                action = int(rng.integers(0, n_actions))
+                obs, reward, terminated, truncated, _ = env.step(action)
+                actions.append(action)
+                states.append(f(env.unwrapped.state))
+                obss.append(f(obs))
+                rewards.append(float(reward))
+                terms.append(bool(terminated))
+                truncs.append(bool(truncated))
+                margins.append(float(margin(env.unwrapped.state)))
+                if terminated or truncated:
+                    break
+            rollouts.append(
+                {
+                    "policy": "random",
+                    "reset_state": reset_state,
+                    "actions": actions,
+                    "states": states,
+                    "obs": obss,
+                    "rewards": rewards,
+                    "terminated": terms,
+                    "truncated": truncs,
+                    "margins": margins,
+                }
+            )
+        return {"transitions": transitions, "rollouts": rollouts}
+
+    return run
+
+
+def mountain_car_state(rng):
+    # Positions across the track (both walls and the goal), speeds up to the cap.
+    return np.array([rng.uniform(-1.25, 0.6), rng.uniform(-0.075, 0.075)])
+
+
+def mountain_car_margin(s):
+    # Terminated when position >= 0.5 and velocity >= 0.
+    return min(abs(s[0] - 0.5), abs(s[1])) if s[0] >= 0.45 else 1.0
+
+
+def acrobot_state(rng):
+    return np.array(
+        [
+            rng.uniform(-np.pi, np.pi),
+            rng.uniform(-np.pi, np.pi),
+            rng.uniform(-4 * np.pi, 4 * np.pi),
+            rng.uniform(-9 * np.pi, 9 * np.pi),
+        ]
+    )
+
+
+def acrobot_margin(s):
+    return -np.cos(s[0]) - np.cos(s[1] + s[0]) - 1.0
+
+
+SEEDS = {"CartPole-v1": 12345, "MountainCar-v0": 2024, "Acrobot-v1": 2025}
+
+GENERATORS = {
+    "CartPole-v1": cartpole,
+    "MountainCar-v0": generic("MountainCar-v0", mountain_car_state, mountain_car_margin),
+    "Acrobot-v1": generic("Acrobot-v1", acrobot_state, acrobot_margin),
+}
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    rng = np.random.default_rng(12345)
     names = sys.argv[1:] or list(GENERATORS)
     for name in names:
+        # Each env draws from its own seed, so adding an env never changes
+        # another env's data (CartPole keeps the seed its data was made with).
+        rng = np.random.default_rng(SEEDS.get(name, 0))
         data = GENERATORS[name](rng)
         data = {
             "env": name,

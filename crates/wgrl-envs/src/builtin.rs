@@ -5,7 +5,7 @@ use crate::error::{EnvError, Result};
 use crate::shaders;
 
 /// Names of the built-in envs.
-pub const BUILTIN_ENVS: &[&str] = &["CartPole-v1"];
+pub const BUILTIN_ENVS: &[&str] = &["CartPole-v1", "MountainCar-v0", "Acrobot-v1"];
 
 fn params(list: &[(&str, f32)]) -> Vec<ParamSpec> {
     list.iter()
@@ -40,10 +40,64 @@ pub fn cartpole() -> EnvDescriptor {
     }
 }
 
+/// MountainCar-v0 with Gymnasium's constants, 200-step limit and -110 threshold.
+pub fn mountain_car() -> EnvDescriptor {
+    EnvDescriptor {
+        name: "MountainCar-v0".into(),
+        obs_dim: 2,
+        action_space: ActionSpace::Discrete { n: 3 },
+        max_episode_steps: 200,
+        state_fields: ["position", "velocity"].map(String::from).to_vec(),
+        params: params(&[
+            ("min_position", -1.2),
+            ("max_position", 0.6),
+            ("max_speed", 0.07),
+            ("goal_position", 0.5),
+            ("goal_velocity", 0.0),
+            ("force", 0.001),
+            ("gravity", 0.0025),
+        ]),
+        solved_threshold: Some(-110.0),
+        module_name: shaders::MOUNTAIN_CAR.0.into(),
+        module_source: shaders::MOUNTAIN_CAR.1.into(),
+    }
+}
+
+/// Acrobot-v1 with Gymnasium's constants, 500-step limit and -100 threshold.
+pub fn acrobot() -> EnvDescriptor {
+    let pi = std::f32::consts::PI;
+    EnvDescriptor {
+        name: "Acrobot-v1".into(),
+        obs_dim: 6,
+        action_space: ActionSpace::Discrete { n: 3 },
+        max_episode_steps: 500,
+        state_fields: ["theta1", "theta2", "dtheta1", "dtheta2"]
+            .map(String::from)
+            .to_vec(),
+        params: params(&[
+            ("link_length_1", 1.0),
+            ("link_mass_1", 1.0),
+            ("link_mass_2", 1.0),
+            ("link_com_pos_1", 0.5),
+            ("link_com_pos_2", 0.5),
+            ("link_moi", 1.0),
+            ("max_vel_1", 4.0 * pi),
+            ("max_vel_2", 9.0 * pi),
+            ("dt", 0.2),
+            ("gravity", 9.8),
+        ]),
+        solved_threshold: Some(-100.0),
+        module_name: shaders::ACROBOT.0.into(),
+        module_source: shaders::ACROBOT.1.into(),
+    }
+}
+
 /// Looks up a built-in env by name (case-insensitive); unknown names list the valid ones.
 pub fn builtin(name: &str) -> Result<EnvDescriptor> {
     match name.to_ascii_lowercase().as_str() {
         "cartpole-v1" | "cartpole" => Ok(cartpole()),
+        "mountaincar-v0" | "mountaincar" => Ok(mountain_car()),
+        "acrobot-v1" | "acrobot" => Ok(acrobot()),
         _ => Err(EnvError::UnknownEnv {
             name: name.to_string(),
             valid: BUILTIN_ENVS.iter().map(|s| s.to_string()).collect(),

@@ -59,10 +59,115 @@ impl ReferenceEnv for CartPole {
     }
 }
 
+/// MountainCar-v0 (Gymnasium's `mountain_car.py`, f32).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MountainCar;
+
+impl ReferenceEnv for MountainCar {
+    fn reset(&self, _params: &[f32], rng: &mut Rng) -> Vec<f32> {
+        vec![rng.uniform4()[0] * 0.2 - 0.6, 0.0]
+    }
+
+    fn step(&self, s: &mut [f32], p: &[f32], action: u32) -> (f32, bool) {
+        let [min_x, max_x, max_speed, goal_x, goal_v, force, gravity] =
+            [p[0], p[1], p[2], p[3], p[4], p[5], p[6]];
+        let mut v = s[1] + (action as f32 - 1.0) * force + (3.0 * s[0]).cos() * (-gravity);
+        v = v.clamp(-max_speed, max_speed);
+        let x = (s[0] + v).clamp(min_x, max_x);
+        if x == min_x && v < 0.0 {
+            v = 0.0;
+        }
+        s[0] = x;
+        s[1] = v;
+        (-1.0, x >= goal_x && v >= goal_v)
+    }
+
+    fn observe(&self, s: &[f32], _p: &[f32]) -> Vec<f32> {
+        s.to_vec()
+    }
+}
+
+/// Acrobot-v1 (Gymnasium's `acrobot.py`, book dynamics, one RK4 step, f32).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Acrobot;
+
+impl Acrobot {
+    fn dsdt(s: [f32; 4], a: f32, p: &[f32]) -> [f32; 4] {
+        let [l1, m1, m2, lc1, lc2, moi, _, _, _, g] =
+            [p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]];
+        let (i1, i2) = (moi, moi);
+        let [t1, t2, dt1, dt2] = s;
+        let half_pi = std::f32::consts::PI / 2.0;
+        let d1 = m1 * lc1 * lc1 + m2 * (l1 * l1 + lc2 * lc2 + 2.0 * l1 * lc2 * t2.cos()) + i1 + i2;
+        let d2 = m2 * (lc2 * lc2 + l1 * lc2 * t2.cos()) + i2;
+        let phi2 = m2 * lc2 * g * (t1 + t2 - half_pi).cos();
+        let phi1 = -m2 * l1 * lc2 * dt2 * dt2 * t2.sin()
+            - 2.0 * m2 * l1 * lc2 * dt2 * dt1 * t2.sin()
+            + (m1 * lc1 + m2 * l1) * g * (t1 - half_pi).cos()
+            + phi2;
+        let ddt2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * dt1 * dt1 * t2.sin() - phi2)
+            / (m2 * lc2 * lc2 + i2 - d2 * d2 / d1);
+        let ddt1 = -(d2 * ddt2 + phi1) / d1;
+        [dt1, dt2, ddt1, ddt2]
+    }
+
+    fn wrap(x: f32, lo: f32, hi: f32) -> f32 {
+        let diff = hi - lo;
+        let mut v = x;
+        while v > hi {
+            v -= diff;
+        }
+        while v < lo {
+            v += diff;
+        }
+        v
+    }
+}
+
+impl ReferenceEnv for Acrobot {
+    fn reset(&self, _params: &[f32], rng: &mut Rng) -> Vec<f32> {
+        rng.uniform4().iter().map(|u| u * 0.2 - 0.1).collect()
+    }
+
+    fn step(&self, s: &mut [f32], p: &[f32], action: u32) -> (f32, bool) {
+        let torque = action as f32 - 1.0;
+        let h = p[8];
+        let y0 = [s[0], s[1], s[2], s[3]];
+        let add = |a: [f32; 4], b: [f32; 4], f: f32| {
+            [
+                a[0] + f * b[0],
+                a[1] + f * b[1],
+                a[2] + f * b[2],
+                a[3] + f * b[3],
+            ]
+        };
+        let k1 = Self::dsdt(y0, torque, p);
+        let k2 = Self::dsdt(add(y0, k1, 0.5 * h), torque, p);
+        let k3 = Self::dsdt(add(y0, k2, 0.5 * h), torque, p);
+        let k4 = Self::dsdt(add(y0, k3, h), torque, p);
+        let y: Vec<f32> = (0..4)
+            .map(|i| y0[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
+            .collect();
+        let pi = std::f32::consts::PI;
+        s[0] = Self::wrap(y[0], -pi, pi);
+        s[1] = Self::wrap(y[1], -pi, pi);
+        s[2] = y[2].clamp(-p[6], p[6]);
+        s[3] = y[3].clamp(-p[7], p[7]);
+        let terminated = -s[0].cos() - (s[1] + s[0]).cos() > 1.0;
+        (if terminated { 0.0 } else { -1.0 }, terminated)
+    }
+
+    fn observe(&self, s: &[f32], _p: &[f32]) -> Vec<f32> {
+        vec![s[0].cos(), s[0].sin(), s[1].cos(), s[1].sin(), s[2], s[3]]
+    }
+}
+
 /// The CPU reference of a built-in env by name.
 pub fn reference(name: &str) -> Option<Box<dyn ReferenceEnv>> {
     match name {
         "CartPole-v1" => Some(Box::new(CartPole)),
+        "MountainCar-v0" => Some(Box::new(MountainCar)),
+        "Acrobot-v1" => Some(Box::new(Acrobot)),
         _ => None,
     }
 }

@@ -20,3 +20,13 @@ pub const CARTPOLE: (&str, &str) = (
     "shaders/envs/cartpole.wgsl",
     include_str!("../../../shaders/envs/cartpole.wgsl"),
 );
+/// MountainCar-v0.
+pub const MOUNTAIN_CAR: (&str, &str) = (
+    "shaders/envs/mountain_car.wgsl",
+    include_str!("../../../shaders/envs/mountain_car.wgsl"),
+);
+/// Acrobot-v1.
+pub const ACROBOT: (&str, &str) = (
+    "shaders/envs/acrobot.wgsl",
+    include_str!("../../../shaders/envs/acrobot.wgsl"),
+);

@@ -29,10 +29,19 @@ pub const PRESETS: &[(&str, &str)] = &[
         "cartpole-purejaxrl",
         include_str!("../../../presets/cartpole-purejaxrl.toml"),
     ),
+    ("acrobot", include_str!("../../../presets/acrobot.toml")),
+    (
+        "mountaincar",
+        include_str!("../../../presets/mountaincar.toml"),
+    ),
 ];
 
 /// The preset used for an env when no `--preset` is given: (env id, preset name).
-pub const ENV_DEFAULT_PRESETS: &[(&str, &str)] = &[("CartPole-v1", "cartpole")];
+pub const ENV_DEFAULT_PRESETS: &[(&str, &str)] = &[
+    ("CartPole-v1", "cartpole"),
+    ("Acrobot-v1", "acrobot"),
+    ("MountainCar-v0", "mountaincar"),
+];
 
 /// The env trained when neither a flag, a file nor a `--set` names one.
 pub const DEFAULT_ENV: &str = "CartPole-v1";
@@ -960,7 +969,7 @@ mod tests {
         .to_string();
         assert_eq!(
             e,
-            "unknown preset 'cartpol'; valid presets are: cartpole, cartpole-purejaxrl"
+            "unknown preset 'cartpol'; valid presets are: cartpole, cartpole-purejaxrl, acrobot, mountaincar"
         );
     }
 

@@ -1,0 +1,261 @@
+//! MountainCar-v0 and Acrobot-v1 against Gymnasium's own transitions and the CPU
+//! reference (CartPole has its own test file with more cases).
+
+use serde::Deserialize;
+use wgrl_envs::cpu::ReferenceVecEnv;
+use wgrl_envs::*;
+use wgrl_gpu::{Context, ContextOptions};
+
+fn ctx() -> Context {
+    Context::new(&ContextOptions::default())
+        .expect("a wgpu adapter (run `make test`, which installs lavapipe)")
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    transitions: Vec<Transition>,
+    rollouts: Vec<Rollout>,
+}
+
+#[derive(Deserialize)]
+struct Transition {
+    state: Vec<f64>,
+    action: u32,
+    next_state: Vec<f64>,
+    obs: Vec<f64>,
+    reward: f32,
+    terminated: bool,
+    margin: f64,
+}
+
+#[derive(Deserialize)]
+struct Rollout {
+    reset_state: Vec<f64>,
+    actions: Vec<u32>,
+    states: Vec<Vec<f64>>,
+    obs: Vec<Vec<f64>>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    margins: Vec<f64>,
+}
+
+fn reference(env: &str) -> Reference {
+    let path = format!(
+        "{}/../../data/gymnasium/{env}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn f32s(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+/// Per-env tolerance: MountainCar is a few f32 operations (1e-5 relative);
+/// Acrobot is one RK4 step of stiff-ish dynamics with velocities up to 9 pi, so
+/// f32 vs f64 differences reach ~1e-5 relative: 1e-4.
+fn tol(env: &str) -> f32 {
+    if env == "Acrobot-v1" { 1e-4 } else { 1e-5 }
+}
+
+fn close(a: f32, b: f32, tol: f32) -> bool {
+    (a - b).abs() <= tol * b.abs().max(1.0)
+}
+
+/// States compared field by field; Acrobot's angles (fields 0, 1) modulo 2 pi.
+fn state_close(env: &str, got: &[f32], want: &[f32]) -> bool {
+    got.iter().zip(want).enumerate().all(|(k, (&g, &w))| {
+        if env == "Acrobot-v1" && k < 2 {
+            let d = (g - w).rem_euclid(std::f32::consts::TAU);
+            d.min(std::f32::consts::TAU - d) <= tol(env)
+        } else {
+            close(g, w, tol(env))
+        }
+    })
+}
+
+/// Termination flags may differ only where the state sits within rounding of the boundary.
+const MARGIN: f64 = 1e-4;
+
+#[test]
+fn one_step_transitions_match_gymnasium() {
+    let ctx = ctx();
+    for name in ["MountainCar-v0", "Acrobot-v1"] {
+        let data = reference(name);
+        let n = data.transitions.len() as u32;
+        let mut e = VecEnv::new(
+            &ctx,
+            &builtin(name).unwrap(),
+            VecEnvConfig {
+                agents: 1,
+                envs: n,
+                seed: 0,
+            },
+        )
+        .unwrap();
+        let obs_dim = e.descriptor().obs_dim as usize;
+        let states: Vec<f32> = data
+            .transitions
+            .iter()
+            .flat_map(|t| f32s(&t.state))
+            .collect();
+        e.set_states(&states).unwrap();
+        let actions: Vec<u32> = data.transitions.iter().map(|t| t.action).collect();
+        let out = e.step(&actions).unwrap();
+        let after = e.states().unwrap();
+        let sd = e.descriptor().state_dim() as usize;
+        let (mut checked, mut ended) = (0, 0);
+        for (i, t) in data.transitions.iter().enumerate() {
+            if t.margin.abs() < MARGIN {
+                continue;
+            }
+            assert_eq!(out.terminated[i], t.terminated, "{name} transition {i}");
+            assert_eq!(out.rewards[i], t.reward, "{name} transition {i}");
+            let got = if t.terminated {
+                &out.final_obs[i * obs_dim..(i + 1) * obs_dim]
+            } else {
+                &out.obs[i * obs_dim..(i + 1) * obs_dim]
+            };
+            for (k, (&g, &w)) in got.iter().zip(&t.obs).enumerate() {
+                assert!(
+                    close(g, w as f32, tol(name)),
+                    "{name} transition {i} obs {k}: {g} vs {w}"
+                );
+            }
+            if !t.terminated {
+                assert!(
+                    state_close(name, &after[i * sd..(i + 1) * sd], &f32s(&t.next_state)),
+                    "{name} transition {i}: {:?} vs {:?}",
+                    &after[i * sd..(i + 1) * sd],
+                    t.next_state
+                );
+            }
+            checked += 1;
+            ended += t.terminated as usize;
+        }
+        assert!(checked > 350, "{name}: only {checked} transitions checked");
+        assert!(
+            ended > 10,
+            "{name}: the data should include terminations ({ended})"
+        );
+    }
+}
+
+#[test]
+fn episodes_match_gymnasium_step_by_step_through_the_time_limit() {
+    let ctx = ctx();
+    for name in ["MountainCar-v0", "Acrobot-v1"] {
+        let data = reference(name);
+        let desc = builtin(name).unwrap();
+        assert!(
+            data.rollouts.iter().any(|r| *r.truncated.last().unwrap()),
+            "{name}: need a truncated episode"
+        );
+        for r in &data.rollouts {
+            let mut e = VecEnv::new(
+                &ctx,
+                &desc,
+                VecEnvConfig {
+                    agents: 1,
+                    envs: 1,
+                    seed: 0,
+                },
+            )
+            .unwrap();
+            for (t, &a) in r.actions.iter().enumerate() {
+                // Teacher forcing: start each step from Gymnasium's previous state.
+                let prev = if t == 0 {
+                    f32s(&r.reset_state)
+                } else {
+                    f32s(&r.states[t - 1])
+                };
+                e.set_states(&prev).unwrap();
+                let out = e.step(&[a]).unwrap();
+                let ended = r.terminated[t] || r.truncated[t];
+                let got = if ended { &out.final_obs } else { &out.obs };
+                for (k, (&g, &w)) in got.iter().zip(&r.obs[t]).enumerate() {
+                    assert!(
+                        close(g, w as f32, tol(name)),
+                        "{name} step {t} obs {k}: {g} vs {w}"
+                    );
+                }
+                assert_eq!(out.truncated[0], r.truncated[t], "{name} step {t}");
+                if r.margins[t].abs() >= MARGIN {
+                    assert_eq!(out.terminated[0], r.terminated[t], "{name} step {t}");
+                    assert_eq!(out.rewards[0], r.rewards[t], "{name} step {t}");
+                }
+                if ended {
+                    assert_eq!(out.out[0].episode_length as usize, t + 1);
+                }
+            }
+            if *r.truncated.last().unwrap() {
+                assert_eq!(
+                    r.actions.len() as u32,
+                    desc.max_episode_steps,
+                    "{name}: truncation happens exactly at the time limit"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn random_steps_match_the_cpu_reference_for_every_env() {
+    let ctx = ctx();
+    for name in BUILTIN_ENVS {
+        let desc = builtin(name).unwrap();
+        let (agents, envs) = (2, 64);
+        let mut gpu = VecEnv::new(
+            &ctx,
+            &desc,
+            VecEnvConfig {
+                agents,
+                envs,
+                seed: 4,
+            },
+        )
+        .unwrap();
+        let mut cpu = ReferenceVecEnv::new(&desc, agents, envs, 4).unwrap();
+        let n = (agents * envs) as usize;
+        let sd = desc.state_dim() as usize;
+        let mut mismatched_flags = 0;
+        for step in 0..40 {
+            // Re-synchronise every step: Acrobot is chaotic, and GPU and CPU
+            // transcendentals differ by an ulp or two.
+            let states: Vec<f32> = cpu.states.iter().flatten().copied().collect();
+            gpu.set_states(&states).unwrap();
+            gpu.step_random(1);
+            let out: Vec<StepOut> = (0..n)
+                .map(|g| {
+                    let a = cpu.random_action(g);
+                    cpu.step_one(g, a)
+                })
+                .collect();
+            let got = gpu.last_step().unwrap();
+            let after = gpu.states().unwrap();
+            for g in 0..n {
+                if got.out[g].flags != out[g].flags {
+                    // Only a state within rounding of a boundary may flip; it then
+                    // resets on one side only, so re-adopt the CPU's state.
+                    mismatched_flags += 1;
+                    continue;
+                }
+                assert_eq!(
+                    got.out[g].episode_length, out[g].episode_length,
+                    "{name} env {g} step {step}"
+                );
+                assert!(
+                    state_close(name, &after[g * sd..(g + 1) * sd], &cpu.states[g]),
+                    "{name} env {g} step {step}: {:?} vs {:?}",
+                    &after[g * sd..(g + 1) * sd],
+                    cpu.states[g]
+                );
+            }
+        }
+        assert!(
+            mismatched_flags <= 2,
+            "{name}: {mismatched_flags} flag mismatches"
+        );
+    }
+}
