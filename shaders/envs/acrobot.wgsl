@@ -58,14 +58,16 @@ fn acrobot_dsdt(s: vec4<f32>, a: f32, p: EnvParams) -> vec4<f32> {
     return vec4<f32>(dtheta1, dtheta2, ddtheta1, ddtheta2);
 }
 
-// Gymnasium's wrap: shift by the period until inside [lo, hi].
+// Gymnasium's wrap: shift by the period until inside [lo, hi]. One RK4 step moves
+// an angle by at most dt * 9 pi, so a few shifts suffice; the cap keeps a
+// non-finite angle (from non-finite parameters) from looping forever.
 fn acrobot_wrap(x: f32, lo: f32, hi: f32) -> f32 {
     var v = x;
     let diff = hi - lo;
-    while (v > hi) {
+    for (var k = 0u; k < 16u && v > hi; k++) {
         v -= diff;
     }
-    while (v < lo) {
+    for (var k = 0u; k < 16u && v < lo; k++) {
         v += diff;
     }
     return v;

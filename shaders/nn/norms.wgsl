@@ -36,23 +36,24 @@ fn is_ms() -> bool {
     return NORM_KIND >= 2u;
 }
 
-// Mean (0 for RMS kinds) and r of row i's input.
+// Mean (0 for RMS kinds) and r of row i's input. Two passes: the mean first, then
+// squared deviations, which stays accurate when |mean| is much larger than the spread.
 fn row_stats(base: u32) -> vec2<f32> {
-    var s = 0.0;
-    var s2 = 0.0;
-    for (var k = 0u; k < P.h; k++) {
-        let v = xs[base + k];
-        s += v;
-        s2 += v * v;
-    }
     let n = f32(P.h);
     var mean = 0.0;
-    var m2 = s2 / n;
     if (centred()) {
+        var s = 0.0;
+        for (var k = 0u; k < P.h; k++) {
+            s += xs[base + k];
+        }
         mean = s / n;
-        m2 = max(s2 / n - mean * mean, 0.0);
     }
-    return vec2<f32>(mean, inverseSqrt(m2 + NORM_EPS));
+    var m2 = 0.0;
+    for (var k = 0u; k < P.h; k++) {
+        let d = xs[base + k] - mean;
+        m2 += d * d;
+    }
+    return vec2<f32>(mean, inverseSqrt(m2 / n + NORM_EPS));
 }
 
 // (xhat, g = dy * gamma) of element k of the row at `base`: standard kinds rebuild

@@ -112,12 +112,19 @@ impl Acrobot {
     }
 
     fn wrap(x: f32, lo: f32, hi: f32) -> f32 {
+        // Capped like the kernel (a non-finite angle must not loop forever).
         let diff = hi - lo;
         let mut v = x;
-        while v > hi {
+        for _ in 0..16 {
+            if v <= hi {
+                break;
+            }
             v -= diff;
         }
-        while v < lo {
+        for _ in 0..16 {
+            if v >= lo {
+                break;
+            }
             v += diff;
         }
         v

@@ -24,8 +24,9 @@ fn per_lane(items: u64, wg: u32) -> u64 {
 /// outputs loop over all inputs; one item per sample block covers the leftovers.
 pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (blocks, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
+    // The leftover loop: per sample block, `rest` outputs of n_in + 1 iterations each.
     let leftovers = if rest > 0 {
-        per_lane(m4 as u64, wg) * rest * (l.n_in as u64 + 1)
+        per_lane(m4 as u64, wg) * (rest * (l.n_in as u64 + 1) + 1)
     } else {
         0
     };
@@ -35,7 +36,8 @@ pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
 /// `dense_backward_input`: items of four inputs loop over all outputs.
 pub fn dense_backward_input(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (blocks, rest) = ((l.n_in / 4) as u64, (l.n_in % 4) as u64);
-    per_lane((blocks + rest) * m4 as u64, wg) * (l.n_out as u64 + 1) + 2
+    // Two loops: blocks of four inputs, then leftover inputs; both over all outputs.
+    (per_lane(blocks * m4 as u64, wg) + per_lane(rest * m4 as u64, wg)) * (l.n_out as u64 + 1) + 2
 }
 
 /// `dense_weight_grad`: items of four outputs (or one, for leftovers) loop over sample blocks.

@@ -93,15 +93,14 @@ impl NormKind {
         let mut y = vec![0.0; x.len()];
         let mut stats = Vec::with_capacity(x.len() / h);
         for (row, out) in x.chunks(h).zip(y.chunks_mut(h)) {
-            let (s, s2) = row
-                .iter()
-                .fold((0.0f32, 0.0f32), |(a, b), &v| (a + v, b + v * v));
+            // Two passes, as the kernel: mean, then squared deviations.
             let n = h as f32;
-            let (mean, m2) = if self.centred() {
-                (s / n, (s2 / n - (s / n) * (s / n)).max(0.0))
+            let mean = if self.centred() {
+                row.iter().sum::<f32>() / n
             } else {
-                (0.0, s2 / n)
+                0.0
             };
+            let m2 = row.iter().map(|&v| (v - mean) * (v - mean)).sum::<f32>() / n;
             let r = 1.0 / (m2 + NORM_EPS).sqrt();
             for k in 0..h {
                 let xhat = (row[k] - mean) * r;

@@ -352,6 +352,8 @@ fn check_one_update(act: &str) {
     trainer.submit_update();
     let after = arena.read(slots.params).unwrap();
     let stats = arena.read(slots.stats).unwrap();
+    // Per agent: Adam m, Adam v, then the (unclipped) gradient of the minibatch.
+    let opt = arena.read(slots.opt).unwrap();
     let net = trainer.network();
     let pc = net.param_count as usize;
     let b = 64;
@@ -372,6 +374,20 @@ fn check_one_update(act: &str) {
             },
             Some(&mut g),
         );
+        // The gradient itself, not only Adam's sign-like first step: a derivative off
+        // by a positive factor (a wrong activation slope, say) shows here. Sums of
+        // up to 64 samples x 64 terms in different orders: 1e-4 of the gradient's
+        // scale (its largest entry) per component.
+        let gpu_g = &opt[a * 3 * pc + 2 * pc..(a + 1) * 3 * pc];
+        let g_scale = g.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for k in 0..pc {
+            assert!(
+                (gpu_g[k] - g[k]).abs() <= 1e-4 * g_scale,
+                "{act}: agent {a} gradient {k}: gpu {} cpu {}",
+                gpu_g[k],
+                g[k]
+            );
+        }
         let (_, scale) = cpu::clip_scale(&g, hp.max_grad_norm);
         let mut want = p.to_vec();
         let (mut m, mut v) = (vec![0.0; pc], vec![0.0; pc]);
