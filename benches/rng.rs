@@ -1,5 +1,6 @@
 //! `cargo bench --bench rng`: throughput of the counter-based RNG kernel
-//! (uniforms and normals). Under `cargo test` it runs one small sample.
+//! (uniforms and normals) and of counter-based shuffles (permutation indices).
+//! Under `cargo test` it runs one small sample.
 
 use wgrl::gpu::rng::{FillMode, FillParams, RngFill};
 use wgrl::gpu::{Profiler, bench};
@@ -9,7 +10,7 @@ fn main() {
     let smoke = bench::smoke_mode();
     let (count, samples) = if smoke { (4096u32, 1) } else { (1 << 22, 15) };
     let profiler = Profiler::new(&ctx, 1).expect("profiler");
-    for mode in [FillMode::Uniform, FillMode::Normal] {
+    for mode in [FillMode::Uniform, FillMode::Normal, FillMode::Shuffle] {
         let fill =
             RngFill::new(&ctx, FillParams::new(1, 0, 0, 4096, count, mode, 0)).expect("rng kernel");
         let t = bench::measure(1, samples, || {
@@ -17,9 +18,10 @@ fn main() {
             ctx.wait()
         })
         .expect("bench");
-        let draws = count as f64 * 4.0;
+        // Four draws per invocation; a shuffle invocation yields one index.
+        let draws = count as f64 * if mode == FillMode::Shuffle { 1.0 } else { 4.0 };
         print!(
-            "rng/{mode:?}: {draws} draws: median {:.3} ms, {:.0} M draws/s",
+            "rng/{mode:?}: {draws} values: median {:.3} ms, {:.0} M values/s",
             t.median * 1e3,
             draws / t.median / 1e6
         );

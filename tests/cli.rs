@@ -189,25 +189,7 @@ fn train_writes_the_run_folder_and_eval_reads_its_checkpoint() {
 
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
-    for key in [
-        "env",
-        "algo",
-        "agents",
-        "seed",
-        "total_steps",
-        "iterations",
-        "wall_seconds",
-        "steps_per_second",
-        "adapter",
-        "final_return_mean",
-        "final_return_per_agent",
-        "solved_threshold",
-        "solved_at_step",
-        "solved_at_seconds",
-        "host_readbacks",
-        "blocking_waits",
-        "memory",
-    ] {
+    for key in wgrl::rl::output::SUMMARY_FIELDS {
         assert!(
             summary.get(key).is_some(),
             "summary.json lacks {key}: {summary}"

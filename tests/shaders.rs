@@ -5,18 +5,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use wgrl::envs::{BUILTIN_ENVS, builtin};
 use wgrl::gpu::ShaderSource;
-use wgrl::gpu::shader::common;
 use wgrl::nn::kernels::nn_source;
 use wgrl::nn::{Activation, NetLayout};
 
 /// Every kernel composition the engine builds.
 fn all_kernels() -> Vec<ShaderSource> {
     use wgrl::rl::ppo::{self, PpoShape, RolloutLayout, ScratchLayout};
-    let mut out = vec![
-        ShaderSource::new("rng_fill")
-            .with(common::RNG)
-            .with(common::RNG_FILL),
-    ];
+    let mut out = vec![wgrl::gpu::rng::RngFill::source()];
     for kind in wgrl::nn::norm::NormKind::ALL {
         out.push(wgrl::nn::norm::NormKernel::source(kind.name()));
     }

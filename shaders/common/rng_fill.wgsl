@@ -1,6 +1,8 @@
 // Fills `out` with RNG draws for the statistical tests and the RNG bench.
 // Invocation i covers (env = i % envs, step = i / envs) for one (seed, agent, stream);
 // each writes four values: uniforms (mode 0), normals (mode 1) or raw words (mode 2).
+// Mode 3 tests shuffles instead: invocation i writes perm_index(i, count) of the
+// shuffle keyed by (seed, agent, iteration = step0, epoch = envs) in its first word.
 
 struct FillParams {
     seed: u32,
@@ -29,6 +31,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
         case 1u: {
             out[i] = bitcast<vec4<u32>>(rng_normal4(&r));
+        }
+        case 3u: {
+            let key = shuffle_key(P.seed, P.agent, P.step0, P.envs);
+            out[i] = vec4<u32>(perm_index(i, P.count, feistel_half_bits(P.count), key), 0u, 0u, 0u);
         }
         default: {
             out[i] = rng_next4(&r);

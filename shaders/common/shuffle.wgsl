@@ -24,6 +24,13 @@ fn feistel_half_bits(n: u32) -> u32 {
     return h;
 }
 
+// The key of agent `agent`'s shuffle at (iteration, epoch): one permutation per
+// epoch of every update (CPU reference: wgrl_gpu::rng::shuffle_key).
+fn shuffle_key(seed: u32, agent: u32, iteration: u32, epoch: u32) -> vec4<u32> {
+    let k = rng_key(seed, agent, STREAM_SHUFFLE);
+    return vec4<u32>(k.x ^ iteration, k.y ^ (epoch << 2u), k.z, k.w);
+}
+
 fn perm_index(i: u32, n: u32, h: u32, key: vec4<u32>) -> u32 {
     var x = feistel(i, h, key);
     // The domain is under 4n, so this loops about once on average.

@@ -105,12 +105,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var acc_b = vec4<f32>(0.0);
     var bad = false;
 
-    let base_key = rng_key(U.seed, agent, STREAM_SHUFFLE);
     let h = feistel_half_bits(BATCH);
     for (var step = U.first; step < U.first + U.count; step++) {
         let epoch = step / MINIBATCHES;
         let mbi = step % MINIBATCHES;
-        let key = vec4<u32>(base_key.x ^ iteration, base_key.y ^ (epoch << 2u), base_key.z, base_key.w);
+        let key = shuffle_key(U.seed, agent, iteration, epoch);
         {
             // 1. Gather the minibatch (padding samples, when M is not a multiple of 4, are zero).
             var adv_sums = vec4<f32>(0.0);

@@ -85,6 +85,9 @@ pub enum FillMode {
     Normal = 1,
     /// Four raw words.
     Words = 2,
+    /// `perm_index(i, count)` of the shuffle keyed by (seed, agent, iteration =
+    /// `step0`, epoch = `envs`), in the first word.
+    Shuffle = 3,
 }
 
 /// Uniform block of `rng_fill.wgsl`.
@@ -145,12 +148,18 @@ pub struct RngFill {
 }
 
 impl RngFill {
+    /// The test kernel's WGSL: the RNG, shuffles and `rng_fill.wgsl`.
+    pub fn source() -> crate::ShaderSource {
+        use crate::shader::common;
+        crate::ShaderSource::new("rng_fill")
+            .with(common::RNG)
+            .with(common::SHUFFLE)
+            .with(common::RNG_FILL)
+    }
+
     /// Builds the kernel for `p.count` invocations.
     pub fn new(ctx: &crate::Context, p: FillParams) -> crate::Result<Self> {
-        use crate::shader::common;
-        let src = crate::ShaderSource::new("rng_fill")
-            .with(common::RNG)
-            .with(common::RNG_FILL);
+        let src = Self::source();
         let kernel = crate::Kernel::new(ctx, &src, "main", &[])?;
         let mut plan = crate::ArenaPlan::new();
         let out = plan.add::<[u32; 4]>("rng.out", crate::Category::Scratch, p.count as u64);

@@ -211,11 +211,7 @@ mod tests {
 
     #[test]
     fn common_pieces_validate() {
-        ShaderSource::new("rng_fill")
-            .with(common::RNG)
-            .with(common::RNG_FILL)
-            .validate()
-            .unwrap();
+        crate::rng::RngFill::source().validate().unwrap();
     }
 
     #[test]

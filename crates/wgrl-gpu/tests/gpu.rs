@@ -1,7 +1,6 @@
 //! GPU tests of the engine core, run on whatever adapter is present (lavapipe in CI).
 
 use wgrl_gpu::rng::{self, FillMode, FillParams, Rng, RngFill};
-use wgrl_gpu::shader::common;
 use wgrl_gpu::*;
 
 fn ctx() -> Context {
@@ -177,9 +176,7 @@ fn plan_larger_than_the_device_binding_is_an_error() {
 #[test]
 fn recorder_replays_and_profiler_times_each_dispatch() {
     let ctx = ctx();
-    let src = ShaderSource::new("rng_fill")
-        .with(common::RNG)
-        .with(common::RNG_FILL);
+    let src = RngFill::source();
     let kernel = Kernel::new(&ctx, &src, "main", &[]).unwrap();
     let mut plan = ArenaPlan::new();
     let out = plan.add::<[u32; 4]>("out", Category::Scratch, 256);
@@ -259,9 +256,7 @@ fn broken_shader_is_an_error_not_a_panic() {
         "{}",
         d.rendered
     );
-    let src = ShaderSource::new("ok")
-        .with(common::RNG)
-        .with(common::RNG_FILL);
+    let src = RngFill::source();
     let err = Kernel::new(&ctx, &src, "nope", &[])
         .unwrap_err()
         .to_string();
@@ -292,4 +287,27 @@ fn borrowed_device_is_used_as_is_and_missing_limits_are_named() {
         err.contains("max_storage_buffers_per_shader_stage"),
         "{err}"
     );
+}
+
+#[test]
+fn gpu_shuffles_are_the_cpu_reference_permutations() {
+    let ctx = ctx();
+    // A size that is no power of 4, so cycle-walking runs; two epochs of one iteration.
+    let n = 1000u32;
+    for (iteration, epoch) in [(0u32, 0u32), (7, 3)] {
+        let got = fill(
+            &ctx,
+            FillParams::new(11, 2, 0, epoch, n, FillMode::Shuffle, iteration),
+        );
+        let key = rng::shuffle_key(11, 2, iteration, epoch);
+        let mut seen = vec![false; n as usize];
+        for (i, w) in got.iter().enumerate() {
+            assert_eq!(w[0], rng::perm_index(i as u32, n, key), "element {i}");
+            assert!(
+                !std::mem::replace(&mut seen[w[0] as usize], true),
+                "{} twice",
+                w[0]
+            );
+        }
+    }
 }

@@ -321,6 +321,28 @@ impl From<&wgrl_gpu::MemoryReport> for MemorySummary {
     }
 }
 
+/// The field names of `summary.json`, in order: tools read them, so they are a
+/// contract (checked by this module's tests and the CLI tests).
+pub const SUMMARY_FIELDS: &[&str] = &[
+    "env",
+    "algo",
+    "agents",
+    "seed",
+    "total_steps",
+    "iterations",
+    "wall_seconds",
+    "steps_per_second",
+    "adapter",
+    "final_return_mean",
+    "final_return_per_agent",
+    "solved_threshold",
+    "solved_at_step",
+    "solved_at_seconds",
+    "host_readbacks",
+    "blocking_waits",
+    "memory",
+];
+
 /// `summary.json`: what a run did, read by tools and benchmarks. The field names are
 /// a stable interface.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -725,25 +747,7 @@ mod tests {
         };
         let v: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut expected = vec![
-            "env",
-            "algo",
-            "agents",
-            "seed",
-            "total_steps",
-            "iterations",
-            "wall_seconds",
-            "steps_per_second",
-            "adapter",
-            "final_return_mean",
-            "final_return_per_agent",
-            "solved_threshold",
-            "solved_at_step",
-            "solved_at_seconds",
-            "host_readbacks",
-            "blocking_waits",
-            "memory",
-        ];
+        let mut expected = SUMMARY_FIELDS.to_vec();
         let mut keys_sorted = keys.clone();
         keys_sorted.sort_unstable();
         expected.sort_unstable();

@@ -200,6 +200,7 @@ fn check_plan(
     desc: &EnvDescriptor,
     net: &NetLayout,
     shape: &PpoShape,
+    rollout: &RolloutLayout,
 ) -> Result<(), TrainError> {
     let plan_error = |m: String| Err(TrainError::Gpu(GpuError::Plan(m)));
     let max_groups = ctx.limits().max_compute_workgroups_per_dimension as u64;
@@ -209,7 +210,7 @@ fn check_plan(
             "agents = {agents} but the update runs one workgroup per agent and this device dispatches at most {max_groups}; use at most {max_groups} agents"
         ));
     }
-    let rollout_groups = agents * (shape.envs as u64).div_ceil(ROLLOUT_WG as u64);
+    let rollout_groups = agents * rollout.groups as u64;
     if rollout_groups > max_groups {
         return plan_error(format!(
             "agents x ceil(ppo.envs / {ROLLOUT_WG}) = {rollout_groups} rollout workgroups, more than this device's {max_groups}; reduce agents or ppo.envs"
@@ -235,7 +236,6 @@ fn check_plan(
                 per + scan
             ));
         }
-        let rollout = RolloutLayout::new(net, desc.obs_dim, desc.num_actions(), shape);
         if rollout.per_step > cap {
             return plan_error(format!(
                 "one rollout step needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap}; use a narrower network (model.width)",
@@ -256,10 +256,10 @@ fn build_run(
     seed: u32,
     with_update: bool,
 ) -> Result<(Arena, PpoSlots, PpoKernels), TrainError> {
-    check_plan(ctx, desc, net, shape)?;
+    let rollout = RolloutLayout::new(net, desc.obs_dim, desc.num_actions(), shape);
+    check_plan(ctx, desc, net, shape, &rollout)?;
     let env_layout = desc.check()?;
     let scratch = ScratchLayout::new(net, desc.obs_dim, shape.m4());
-    let rollout = RolloutLayout::new(net, desc.obs_dim, desc.num_actions(), shape);
     let mut plan = ArenaPlan::new();
     let slots = PpoSlots::plan(&mut plan, desc, &env_layout, net, shape, &scratch, &rollout);
     let arena = Arena::new(ctx, &plan)?;
