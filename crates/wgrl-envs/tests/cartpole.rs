@@ -1,14 +1,11 @@
 //! CartPole on the GPU against the CPU reference and Gymnasium's own transitions.
 
-use serde::Deserialize;
+mod common;
+
+use common::{close, ctx, f32s, reference};
 use wgrl_envs::cpu::{CartPole, ReferenceVecEnv};
 use wgrl_envs::*;
-use wgrl_gpu::{Context, ContextOptions};
-
-fn ctx() -> Context {
-    Context::new(&ContextOptions::default())
-        .expect("a wgpu adapter (run `make test`, which installs lavapipe)")
-}
+use wgrl_gpu::Context;
 
 fn venv(ctx: &Context, agents: u32, envs: u32, seed: u32) -> VecEnv {
     VecEnv::new(
@@ -17,11 +14,6 @@ fn venv(ctx: &Context, agents: u32, envs: u32, seed: u32) -> VecEnv {
         VecEnvConfig { agents, envs, seed },
     )
     .unwrap()
-}
-
-/// Within `tol` absolute or relative.
-fn close(a: f32, b: f32, tol: f32) -> bool {
-    (a - b).abs() <= tol * b.abs().max(1.0)
 }
 
 /// Whether a state sits so close to the termination box that f32 vs f64 (or GPU vs
@@ -129,49 +121,9 @@ fn random_steps_match_the_cpu_reference_including_auto_reset() {
     );
 }
 
-#[derive(Deserialize)]
-struct Reference {
-    gymnasium_version: String,
-    transitions: Vec<Transition>,
-    rollouts: Vec<Rollout>,
-}
-
-#[derive(Deserialize)]
-struct Transition {
-    state: Vec<f64>,
-    action: u32,
-    next_state: Vec<f64>,
-    obs: Vec<f64>,
-    reward: f32,
-    terminated: bool,
-}
-
-#[derive(Deserialize)]
-struct Rollout {
-    policy: String,
-    reset_state: Vec<f64>,
-    actions: Vec<u32>,
-    states: Vec<Vec<f64>>,
-    rewards: Vec<f32>,
-    terminated: Vec<bool>,
-    truncated: Vec<bool>,
-}
-
-fn reference() -> Reference {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/gymnasium/CartPole-v1.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn f32s(v: &[f64]) -> Vec<f32> {
-    v.iter().map(|&x| x as f32).collect()
-}
-
 #[test]
 fn one_step_transitions_match_gymnasium() {
-    let data = reference();
+    let data = reference("CartPole-v1");
     assert!(data.gymnasium_version.starts_with('1'));
     let ctx = ctx();
     let n = data.transitions.len() as u32;
@@ -226,7 +178,7 @@ fn one_step_transitions_match_gymnasium() {
 
 #[test]
 fn rollouts_match_gymnasium_including_the_500_step_time_limit() {
-    let data = reference();
+    let data = reference("CartPole-v1");
     let ctx = ctx();
     assert!(
         data.rollouts.iter().any(|r| *r.truncated.last().unwrap()),

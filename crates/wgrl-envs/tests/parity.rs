@@ -1,66 +1,17 @@
 //! MountainCar-v0 and Acrobot-v1 against Gymnasium's own transitions and the CPU
 //! reference (CartPole has its own test file with more cases).
 
-use serde::Deserialize;
+mod common;
+
+use common::{close, ctx, f32s, reference};
 use wgrl_envs::cpu::ReferenceVecEnv;
 use wgrl_envs::*;
-use wgrl_gpu::{Context, ContextOptions};
-
-fn ctx() -> Context {
-    Context::new(&ContextOptions::default())
-        .expect("a wgpu adapter (run `make test`, which installs lavapipe)")
-}
-
-#[derive(Deserialize)]
-struct Reference {
-    transitions: Vec<Transition>,
-    rollouts: Vec<Rollout>,
-}
-
-#[derive(Deserialize)]
-struct Transition {
-    state: Vec<f64>,
-    action: u32,
-    next_state: Vec<f64>,
-    obs: Vec<f64>,
-    reward: f32,
-    terminated: bool,
-    margin: f64,
-}
-
-#[derive(Deserialize)]
-struct Rollout {
-    reset_state: Vec<f64>,
-    actions: Vec<u32>,
-    states: Vec<Vec<f64>>,
-    obs: Vec<Vec<f64>>,
-    rewards: Vec<f32>,
-    terminated: Vec<bool>,
-    truncated: Vec<bool>,
-    margins: Vec<f64>,
-}
-
-fn reference(env: &str) -> Reference {
-    let path = format!(
-        "{}/../../data/gymnasium/{env}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn f32s(v: &[f64]) -> Vec<f32> {
-    v.iter().map(|&x| x as f32).collect()
-}
 
 /// Per-env tolerance: MountainCar is a few f32 operations (1e-5 relative);
 /// Acrobot is one RK4 step of stiff-ish dynamics with velocities up to 9 pi, so
 /// f32 vs f64 differences reach ~1e-5 relative: 1e-4.
 fn tol(env: &str) -> f32 {
     if env == "Acrobot-v1" { 1e-4 } else { 1e-5 }
-}
-
-fn close(a: f32, b: f32, tol: f32) -> bool {
-    (a - b).abs() <= tol * b.abs().max(1.0)
 }
 
 /// States compared field by field; Acrobot's angles (fields 0, 1) modulo 2 pi.
