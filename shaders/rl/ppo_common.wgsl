@@ -23,8 +23,8 @@ struct AgentHyper {
     _pad: f32,
 }
 
-// One step of one env. `flags`: bit 0 terminated, bit 1 truncated, bits 2.. the
-// episode's length when it ended at this step.
+// One step of one env. `flags`: bit 0 terminated, bit 1 truncated, bits 2..30 the
+// episode's length when it ended at this step, bit 31 FLAG_BAD_OBS.
 struct Transition {
     action: u32,
     flags: u32,
@@ -35,4 +35,14 @@ struct Transition {
     adv: f32,
     ret: f32,
     ep_return: f32,
+}
+
+// The observation of this step had a NaN or infinite value: the network saw 0
+// there instead, and the episode was ended (reset) after the step.
+const FLAG_BAD_OBS: u32 = 0x80000000u;
+const EPISODE_LENGTH_MASK: u32 = 0x1fffffffu;
+
+fn nonfinite(x: f32) -> bool {
+    // Bit test: fast-math compilers may fold x != x away.
+    return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
 }

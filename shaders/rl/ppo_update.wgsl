@@ -35,7 +35,7 @@ struct AgentStats {
     lr: f32,             // learning rate used in the last iteration
     grad_norm: f32,      // mean pre-clip gradient norm
     first_bad_iteration: u32,
-    _pad0: u32,
+    bad_obs: u32,        // rollout steps whose observation was NaN or infinite
     _pad1: u32,
     _pad2: u32,
     _pad3: u32,
@@ -55,11 +55,6 @@ struct AgentStats {
 @group(0) @binding(5) var<storage, read_write> scratch: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> hyper: array<AgentHyper>;
 @group(0) @binding(7) var<storage, read_write> stats: array<AgentStats>;
-
-fn nonfinite(x: f32) -> bool {
-    // Bit test: fast-math compilers may fold x != x away.
-    return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
-}
 
 // Scalar per-sample slot s of a region of M4 vec4s.
 fn sget(off: u32, s: u32) -> f32 {
@@ -288,23 +283,27 @@ fn file_episodes(lid: u32, agent: u32, tb: u32) {
     let lo = min(lid * per, BATCH);
     let hi = min(lo + per, BATCH);
     var count = 0u;
+    var bad = 0u;
     for (var i = lo; i < hi; i++) {
-        count += select(0u, 1u, (traj[tb + i].flags & 3u) != 0u);
+        let f = traj[tb + i].flags;
+        count += select(0u, 1u, (f & 3u) != 0u);
+        bad += select(0u, 1u, (f & FLAG_BAD_OBS) != 0u);
     }
     // Hillis-Steele inclusive scan over the workgroup (counts are exact in f32).
-    red[lid] = vec4<f32>(f32(count), 0.0, 0.0, 0.0);
+    red[lid] = vec4<f32>(f32(count), f32(bad), 0.0, 0.0);
     workgroupBarrier();
     for (var off = 1u; off < WG; off <<= 1u) {
-        var v = red[lid].x;
+        var v = red[lid].xy;
         if (lid >= off) {
-            v += red[lid - off].x;
+            v += red[lid - off].xy;
         }
         workgroupBarrier();
-        red[lid].x = v;
+        red[lid] = vec4<f32>(v, 0.0, 0.0);
         workgroupBarrier();
     }
     let before = u32(red[lid].x) - count;
     let total = u32(red[WG - 1u].x);
+    let total_bad = u32(red[WG - 1u].y);
     workgroupBarrier();
     let n0 = stats[agent].episodes;
     storageBarrier();
@@ -315,7 +314,7 @@ fn file_episodes(lid: u32, agent: u32, tb: u32) {
             // Only the last RECENT episodes can survive in the ring.
             if (n + RECENT >= n0 + total) {
                 stats[agent].recent_returns[n % RECENT] = tr.ep_return;
-                stats[agent].recent_lengths[n % RECENT] = f32(tr.flags >> 2u);
+                stats[agent].recent_lengths[n % RECENT] = f32((tr.flags >> 2u) & EPISODE_LENGTH_MASK);
             }
             n++;
         }
@@ -323,6 +322,7 @@ fn file_episodes(lid: u32, agent: u32, tb: u32) {
     storageBarrier();
     if (lid == 0u) {
         stats[agent].episodes = n0 + total;
+        stats[agent].bad_obs += total_bad;
     }
     storageBarrier();
 }

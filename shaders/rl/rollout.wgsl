@@ -75,9 +75,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     workgroupBarrier();
     for (var t = P.t0; t < P.t0 + P.count; t++) {
         let row = (agent * P.steps + t) * P.envs + env;
+        var bad_obs = false;
         if (live) {
-            let o = env_observe(s, p);
+            var o = env_observe(s, p);
             for (var k = 0u; k < OBS_DIM; k++) {
+                // A NaN or infinite observation (a custom env's bug) is never fed
+                // to the network: it sees 0, the step is flagged and counted, and
+                // the env is reset after it.
+                if (nonfinite(o[k])) {
+                    o[k] = 0.0;
+                    bad_obs = true;
+                }
                 lane_put(sb + R_X, k, lid, o[k]);
                 traj_obs[row * OBS_DIM + k] = o[k];
             }
@@ -127,7 +135,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             m.counter += 1u;
             m.elapsed += 1u;
             m.episode_return += res.reward;
-            var flags = select(0u, FLAG_TERMINATED, res.terminated)
+            var flags = select(0u, FLAG_TERMINATED, res.terminated || bad_obs)
                 | select(0u, FLAG_TRUNCATED, m.elapsed >= MAX_EPISODE_STEPS);
             var ep_return = 0.0;
             if (flags != 0u) {
@@ -141,7 +149,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     atomicOr(&any_trunc, 1u);
                 }
                 ep_return = m.episode_return;
-                flags |= m.elapsed << 2u;
+                flags |= (m.elapsed & EPISODE_LENGTH_MASK) << 2u;
+                flags |= select(0u, FLAG_BAD_OBS, bad_obs);
                 var r = rng_at(reset_key, env, m.counter);
                 s = env_reset(p, &r);
                 m.elapsed = 0u;

@@ -14,6 +14,9 @@ pub struct BenchEnvArgs {
     /// Env name.
     #[arg(long, default_value = "CartPole-v1")]
     pub env: String,
+    /// A custom env's manifest to bench instead of a built-in env.
+    #[arg(long, value_name = "PATH.toml")]
+    pub env_file: Option<std::path::PathBuf>,
     /// Envs stepped in parallel.
     #[arg(long, default_value_t = 65536)]
     pub envs: u32,
@@ -32,12 +35,16 @@ pub struct BenchEnvArgs {
 pub fn env(args: BenchEnvArgs, device: &DeviceArgs, start: Instant) -> anyhow::Result<()> {
     let BenchEnvArgs {
         env,
+        env_file,
         envs,
         steps,
         samples,
         json,
     } = args;
-    let desc = builtin(&env)?;
+    let desc = match &env_file {
+        Some(path) => envs::custom::load(path)?,
+        None => builtin(&env)?,
+    };
     if envs == 0 || steps == 0 || samples == 0 {
         anyhow::bail!(
             "--envs, --steps and --samples must be at least 1 (got {envs}, {steps}, {samples})"

@@ -17,6 +17,9 @@ pub struct EvalArgs {
     /// Seed of the evaluation env resets.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u32,
+    /// The custom env's manifest, when the checkpoint's `env_file` path has moved.
+    #[arg(long, value_name = "PATH.toml")]
+    pub env_file: Option<PathBuf>,
 }
 
 /// Runs `wgrl eval`.
@@ -24,7 +27,10 @@ pub fn run(args: EvalArgs, device: &DeviceArgs) -> anyhow::Result<()> {
     if args.episodes == 0 {
         anyhow::bail!("--episodes must be at least 1 (got 0)");
     }
-    let ck = Checkpoint::load(&args.checkpoint)?;
+    let mut ck = Checkpoint::load(&args.checkpoint)?;
+    if let Some(f) = &args.env_file {
+        ck.config.env_file = Some(f.display().to_string());
+    }
     let ctx = crate::context(device)?;
     let report = evaluate(&ctx, &ck, args.episodes, args.seed)?;
     let c = &ck.config;

@@ -8,12 +8,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use wgrl::envs::builtin;
 use wgrl::rl::output::CONFIG_FILE;
 use wgrl::rl::{
     AdapterSummary, Checkpoint, LogPoint, MemorySummary, MetricsCsv, MetricsRow, OutputError,
-    Overrides, RunDir, Summary, TrainConfig, TrainError, Trainer, plot_learning_curve,
-    resolve_with_preset,
+    Overrides, RunDir, Summary, TrainConfig, TrainError, Trainer, env_descriptor,
+    plot_learning_curve, resolve_with_preset,
 };
 
 /// Arguments of `wgrl train`.
@@ -23,6 +22,10 @@ pub struct TrainArgs {
     /// env's default preset when --preset is not given.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// A custom env's manifest (TOML naming a WGSL module) to train on instead of a
+    /// built-in env; see examples/custom_env.
+    #[arg(long, value_name = "PATH.toml", conflicts_with = "env")]
+    pub env_file: Option<PathBuf>,
     /// Built-in hyper-parameter preset: cartpole, cartpole-purejaxrl (default: the env's own).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
@@ -98,6 +101,7 @@ impl Progress {
                 steps_per_second: lp.steps_per_second,
                 returns: returns.clone(),
                 episodes: lp.agents.iter().map(|a| a.episodes as u64).sum(),
+                bad_obs: lp.agents.iter().map(|a| a.bad_obs as u64).sum(),
                 policy_loss: lp.mean_of(|a| a.policy_loss),
                 value_loss: lp.mean_of(|a| a.value_loss),
                 entropy: lp.mean_of(|a| a.entropy),
@@ -151,6 +155,10 @@ pub fn run(args: TrainArgs, device: &DeviceArgs, start: Instant) -> anyhow::Resu
     // Everything the user gave is checked before any file is created.
     let resolved = resolve_with_preset(&Overrides {
         env: args.env.clone(),
+        env_file: args
+            .env_file
+            .as_ref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
         preset: args.preset.clone(),
         config_file: args.config.clone(),
         sets: args.sets.clone(),
@@ -158,8 +166,10 @@ pub fn run(args: TrainArgs, device: &DeviceArgs, start: Instant) -> anyhow::Resu
         seed: args.seed,
         total_steps: args.total_steps,
     })?;
-    let config = resolved.config;
-    let desc = builtin(&config.env)?;
+    let mut config = resolved.config;
+    // A custom env is loaded and checked here, before any file is created.
+    let desc = env_descriptor(&config)?;
+    config.env = desc.name.clone();
     let out = args
         .out
         .clone()
@@ -225,6 +235,7 @@ pub fn run(args: TrainArgs, device: &DeviceArgs, start: Instant) -> anyhow::Resu
             host_readbacks,
             blocking_waits,
             memory: MemorySummary::from(&trainer.memory_report()),
+            bad_observations: last.agents.iter().map(|a| a.bad_obs as u64).sum(),
         };
     let title = format!(
         "{} — {}, {}, seed {}",
@@ -301,6 +312,14 @@ pub fn run(args: TrainArgs, device: &DeviceArgs, start: Instant) -> anyhow::Resu
     summary.solved_at_step = report.solved_at_step;
     summary.solved_at_seconds = report.solved_at_seconds;
     summary.write(&run.summary_path())?;
+    if summary.bad_observations > 0 {
+        eprintln!(
+            "warning: {} rollout steps had a NaN or infinite observation from {}; the network saw 0 \
+             in their place and those envs were reset (column bad_obs in metrics.csv). Check env_observe \
+             and env_step for divisions by zero or unbounded growth.",
+            summary.bad_observations, config.env
+        );
+    }
     if let Some(e) = progress.csv_error {
         return Err(e.into());
     }

@@ -12,6 +12,7 @@ fn params(list: &[(&str, f32)]) -> Vec<ParamSpec> {
         .map(|(n, d)| ParamSpec {
             name: n.to_string(),
             default: *d,
+            range: None,
         })
         .collect()
 }

@@ -16,6 +16,10 @@ pub enum ActionSpace {
     },
 }
 
+/// Longest time limit an env may have: the rollout packs an episode's length
+/// into 29 bits of a transition's flags.
+pub const MAX_EPISODE_STEPS_LIMIT: u32 = (1 << 29) - 1;
+
 /// One env parameter (a field of `EnvParams`, in order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamSpec {
@@ -23,6 +27,8 @@ pub struct ParamSpec {
     pub name: String,
     /// Value used unless the config overrides or samples it.
     pub default: f32,
+    /// Values a config may set or sample, inclusive (None: any finite value).
+    pub range: Option<(f32, f32)>,
 }
 
 /// Everything the engine needs to know about an env besides its WGSL.
@@ -121,8 +127,11 @@ impl EnvDescriptor {
         if self.num_actions() == 0 {
             return Err(self.module_error("the discrete action space has 0 actions"));
         }
-        if self.max_episode_steps == 0 {
-            return Err(self.module_error("max_episode_steps is 0; use at least 1"));
+        if self.max_episode_steps == 0 || self.max_episode_steps > MAX_EPISODE_STEPS_LIMIT {
+            return Err(self.module_error(&format!(
+                "max_episode_steps is {}; use a value in 1..={MAX_EPISODE_STEPS_LIMIT}",
+                self.max_episode_steps
+            )));
         }
         let v = self.vec_env_source().validate()?;
         let state = self.struct_fields(&v.module, "EnvState")?;

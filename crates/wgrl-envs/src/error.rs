@@ -24,6 +24,14 @@ pub enum EnvError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// A custom env's manifest is malformed or does not match its module.
+    #[error("{file}: {message}")]
+    Manifest {
+        /// The manifest's path, with `:line:column` when the error has a place.
+        file: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A GPU-layer error (device, arena, shader).
     #[error(transparent)]
     Gpu(#[from] GpuError),

@@ -8,13 +8,14 @@
 pub mod bench;
 pub mod builtin;
 pub mod cpu;
+pub mod custom;
 pub mod descriptor;
 pub mod error;
 pub mod shaders;
 pub mod vec_env;
 
 pub use builtin::{BUILTIN_ENVS, builtin};
-pub use descriptor::{ActionSpace, EnvDescriptor, EnvLayout, ParamSpec};
+pub use descriptor::{ActionSpace, EnvDescriptor, EnvLayout, MAX_EPISODE_STEPS_LIMIT, ParamSpec};
 pub use error::{EnvError, Result};
 pub use vec_env::{
     EnvKernel, EnvMeta, EnvMode, EnvSlots, StepBatch, StepOut, VecEnv, VecEnvConfig,

@@ -126,6 +126,13 @@ impl ShaderSource {
         Ok(ValidatedShader { text, module, info })
     }
 
+    /// An error located at `span` of the composed text (for example a span naga's IR
+    /// keeps for a function or type), rendered like a validation error: the part's
+    /// file name, line, column, the source line and a caret.
+    pub fn error_at(&self, message: &str, span: naga::Span, label: &str) -> GpuError {
+        self.diagnostic(&self.text(), message, &[(span, label.to_string())], &[])
+    }
+
     /// Maps a byte offset of the composed text to (part index, 1-based line, 1-based column).
     fn locate(&self, offset: usize) -> Option<(usize, u32, u32)> {
         let mut start = 0usize;

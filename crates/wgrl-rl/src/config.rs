@@ -153,8 +153,12 @@ impl PerAgent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    /// Env id, for example `CartPole-v1`.
+    /// Env id, for example `CartPole-v1`; for a custom env, its manifest's name.
     pub env: String,
+    /// A custom env's manifest (TOML naming a WGSL module); when set, the env is
+    /// loaded from it instead of the built-ins (`--env-file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_file: Option<String>,
     /// Algorithm; `ppo` is the only valid value.
     pub algo: String,
     /// Independent agents trained side by side, each with its own envs and network.
@@ -237,6 +241,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             env: DEFAULT_ENV.to_string(),
+            env_file: None,
             algo: "ppo".to_string(),
             agents: 1,
             seed: 0,
@@ -572,6 +577,8 @@ pub fn default_preset_for(env: &str) -> Option<&'static str> {
 pub struct Overrides {
     /// `--env`: the env id (also picks the default preset).
     pub env: Option<String>,
+    /// `--env-file`: a custom env's manifest (no default preset applies).
+    pub env_file: Option<PathBuf>,
     /// `--preset`: a name from [`PRESETS`].
     pub preset: Option<String>,
     /// `--config`: a TOML file.
@@ -634,8 +641,13 @@ pub fn resolve_with_preset(o: &Overrides) -> Result<Resolved, ConfigError> {
         .or_else(|| sets.iter().rev().find_map(table_env))
         .or_else(|| file.as_ref().and_then(table_env))
         .unwrap_or_else(|| DEFAULT_ENV.to_string());
+    let custom = o.env_file.is_some()
+        || sets.iter().any(|t| t.contains_key("env_file"))
+        || file.as_ref().is_some_and(|t| t.contains_key("env_file"));
     let preset_name = match &o.preset {
         Some(p) => Some(p.clone()),
+        // Built-in presets are tuned for built-in envs, not a custom one.
+        None if custom => None,
         None => default_preset_for(&env).map(str::to_string),
     };
 
@@ -658,6 +670,9 @@ pub fn resolve_with_preset(o: &Overrides) -> Result<Resolved, ConfigError> {
         .map_err(|e: toml::de::Error| ConfigError::Type(type_error_text(&e)))?;
     if let Some(env) = &o.env {
         config.env = env.clone();
+    }
+    if let Some(f) = &o.env_file {
+        config.env_file = Some(f.display().to_string());
     }
     if let Some(a) = o.agents {
         config.agents = a;
@@ -768,6 +783,8 @@ impl KeySet {
             sections: BTreeSet::new(),
         };
         ks.walk(&table, "");
+        // Optional keys absent from the default config.
+        ks.leaves.insert("env_file".to_string());
         ks
     }
 

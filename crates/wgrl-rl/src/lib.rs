@@ -24,4 +24,6 @@ pub use output::{
     AdapterSummary, MemorySummary, MetricsCsv, MetricsRow, RunDir, Summary, plot_learning_curve,
     write_atomic,
 };
-pub use trainer::{EvalReport, LogPoint, TrainError, TrainReport, Trainer, evaluate};
+pub use trainer::{
+    EvalReport, LogPoint, TrainError, TrainReport, Trainer, env_descriptor, evaluate,
+};

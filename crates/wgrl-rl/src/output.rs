@@ -171,6 +171,9 @@ pub struct MetricsRow {
     pub returns: Vec<Option<f64>>,
     /// Episodes finished so far, over all agents.
     pub episodes: u64,
+    /// Rollout steps so far, over all agents, whose observation was NaN or infinite
+    /// (the env was reset and the network saw 0 instead): nonzero means an env bug.
+    pub bad_obs: u64,
     /// Policy (clipped surrogate) loss of the last update, mean over agents.
     pub policy_loss: f64,
     /// Value loss of the last update, mean over agents.
@@ -224,6 +227,7 @@ impl MetricsCsv {
         cols.extend(
             [
                 "episodes",
+                "bad_obs",
                 "policy_loss",
                 "value_loss",
                 "entropy",
@@ -265,6 +269,7 @@ impl MetricsCsv {
         cols.extend(row.returns.iter().map(|r| cell(*r)));
         cols.extend([
             row.episodes.to_string(),
+            row.bad_obs.to_string(),
             row.policy_loss.to_string(),
             row.value_loss.to_string(),
             row.entropy.to_string(),
@@ -341,6 +346,7 @@ pub const SUMMARY_FIELDS: &[&str] = &[
     "host_readbacks",
     "blocking_waits",
     "memory",
+    "bad_observations",
 ];
 
 /// `summary.json`: what a run did, read by tools and benchmarks. The field names are
@@ -382,6 +388,9 @@ pub struct Summary {
     pub blocking_waits: u64,
     /// Arena memory.
     pub memory: MemorySummary,
+    /// Rollout steps, over all agents, whose observation was NaN or infinite (the
+    /// network saw 0 instead and the env was reset); nonzero means an env bug.
+    pub bad_observations: u64,
 }
 
 impl Summary {
@@ -624,6 +633,7 @@ mod tests {
             steps_per_second: 27306.5,
             returns,
             episodes: 412,
+            bad_obs: 0,
             policy_loss: -0.012,
             value_loss: 3.25,
             entropy: 0.69,
@@ -694,7 +704,7 @@ mod tests {
         assert_eq!(
             lines[0],
             "iteration,env_steps,wall_seconds,steps_per_second,return_mean,return_agent_0,return_agent_1,\
-             return_agent_2,episodes,policy_loss,value_loss,entropy,approx_kl,clip_frac,lr"
+             return_agent_2,episodes,bad_obs,policy_loss,value_loss,entropy,approx_kl,clip_frac,lr"
         );
         assert_eq!(
             lines[1],
@@ -744,6 +754,7 @@ mod tests {
             host_readbacks: 15,
             blocking_waits: 0,
             memory: (&memory).into(),
+            bad_observations: 0,
         };
         let v: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();

@@ -136,7 +136,8 @@ impl AgentHyper {
 pub struct Transition {
     /// Action taken.
     pub action: u32,
-    /// Bit 0 terminated, bit 1 truncated, bits 2.. episode length when it ended here.
+    /// Bit 0 terminated, bit 1 truncated, bits 2..30 episode length when it ended
+    /// here, bit 31 set when the step's observation was NaN or infinite.
     pub flags: u32,
     /// Log-probability of the action under the rollout policy.
     pub logp: f32,
@@ -182,7 +183,10 @@ pub struct AgentStats {
     pub grad_norm: f32,
     /// Iteration of the first non-finite value.
     pub first_bad_iteration: u32,
-    _pad: [u32; 4],
+    /// Rollout steps whose observation had a NaN or infinite value (the network
+    /// saw 0 instead and the env was reset): a bug in the env to fix.
+    pub bad_obs: u32,
+    _pad: [u32; 3],
     /// Running sums over the current iteration's update dispatches.
     pub sums: [f32; 8],
     /// Ring of the last [`RECENT`] episode returns (slot `n % RECENT` is episode n).

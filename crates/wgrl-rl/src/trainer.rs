@@ -12,7 +12,7 @@ use crate::ppo::{
 };
 use std::collections::VecDeque;
 use std::time::Instant;
-use wgrl_envs::{EnvDescriptor, EnvError, EnvMode, builtin};
+use wgrl_envs::{EnvDescriptor, EnvError, EnvMode, builtin, custom};
 use wgrl_gpu::{Arena, ArenaPlan, AsyncReadback, Context, GpuError, MemoryReport, Recorder, wgpu};
 use wgrl_nn::{Activation, NetLayout, init::init_params};
 
@@ -139,6 +139,15 @@ impl std::fmt::Debug for Trainer {
             .field("env", &self.desc.name)
             .field("shape", &self.shape)
             .finish()
+    }
+}
+
+/// The env a config trains on: its custom env manifest (`env_file`) if it names
+/// one, else the built-in env called `env`.
+pub fn env_descriptor(config: &TrainConfig) -> Result<EnvDescriptor, TrainError> {
+    match &config.env_file {
+        Some(path) => Ok(custom::load(std::path::Path::new(path))?),
+        None => Ok(builtin(&config.env)?),
     }
 }
 
@@ -286,7 +295,22 @@ impl Trainer {
     /// initialises parameters (orthogonal, seeded) and resets the envs.
     pub fn new(ctx: &Context, config: &TrainConfig) -> Result<Self, TrainError> {
         config.validate()?;
-        let desc = builtin(&config.env)?;
+        let desc = env_descriptor(config)?;
+        Self::with_env(ctx, config, desc)
+    }
+
+    /// Like [`Trainer::new`] for an env the caller already holds: a custom env built
+    /// with [`wgrl_envs::custom::from_strings`] or [`wgrl_envs::custom::load`], or a
+    /// hand-made [`EnvDescriptor`]. `config.env` is set to the env's name.
+    pub fn with_env(
+        ctx: &Context,
+        config: &TrainConfig,
+        desc: EnvDescriptor,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        let mut config = config.clone();
+        config.env = desc.name.clone();
+        let config = &config;
         let net = network(config, &desc)?;
         let shape = shape_of(config);
         let (arena, slots, kernels) = build_run(ctx, &desc, &net, &shape, config.seed, true)?;
@@ -612,7 +636,7 @@ pub fn evaluate(
     }
     let config = &ck.config;
     config.validate()?;
-    let desc = builtin(&config.env)?;
+    let desc = env_descriptor(config)?;
     let net = network(config, &desc)?;
     if net.param_count != ck.param_count
         || ck.params.len() as u64 != net.param_count as u64 * config.agents as u64
