@@ -382,3 +382,54 @@ fn bench_ppo_json_last_line_lists_each_preset() {
         }
     }
 }
+
+const POINT_MASS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom_env/point_mass.toml");
+
+#[test]
+fn train_and_eval_a_custom_env_from_its_manifest() {
+    let dir = TempDir::new("custom");
+    let run = dir.join("run");
+    let o = train(&run, &["--env-file", POINT_MASS]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["env"], "PointMass-v0");
+    assert_eq!(summary["solved_threshold"], -15.0);
+    assert_eq!(summary["bad_observations"], 0);
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(
+        config.contains("env = \"PointMass-v0\"") && config.contains("point_mass.toml"),
+        "{config}"
+    );
+    // The checkpoint's config names the manifest, so eval finds the env by itself.
+    let ckpt = run.join("checkpoint.wgrl");
+    let o = wgrl(&["eval", "--checkpoint", ckpt.to_str().unwrap(), "--episodes", "2"]);
+    let t = text(&o);
+    assert!(o.status.success() && t.contains("PointMass-v0"), "{t}");
+}
+
+#[test]
+fn a_broken_custom_env_fails_before_the_run_folder_exists() {
+    let dir = TempDir::new("custom-bad");
+    let manifest = std::fs::read_to_string(POINT_MASS)
+        .unwrap()
+        .replace("point_mass.wgsl", "env.wgsl");
+    let module = std::fs::read_to_string(POINT_MASS.replace(".toml", ".wgsl"))
+        .unwrap()
+        .replace("fn env_observe(s: EnvState, p: EnvParams)", "fn env_observe(s: EnvState)");
+    std::fs::write(dir.join("env.toml"), &manifest).unwrap();
+    std::fs::write(dir.join("env.wgsl"), &module).unwrap();
+    let path = dir.join("env.toml");
+    bad_train(
+        "custom-bad-sig",
+        &["--env-file", path.to_str().unwrap()],
+        &["env.wgsl:", "`env_observe` has the wrong signature", "^"],
+    );
+    std::fs::write(dir.join("env.toml"), manifest.replace("obs_dim", "observation_dim")).unwrap();
+    bad_train(
+        "custom-bad-key",
+        &["--env-file", path.to_str().unwrap()],
+        &["env.toml", "unknown field `observation_dim`"],
+    );
+}
