@@ -383,7 +383,10 @@ fn bench_ppo_json_last_line_lists_each_preset() {
     }
 }
 
-const POINT_MASS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom_env/point_mass.toml");
+const POINT_MASS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/custom_env/point_mass.toml"
+);
 
 #[test]
 fn train_and_eval_a_custom_env_from_its_manifest() {
@@ -404,7 +407,13 @@ fn train_and_eval_a_custom_env_from_its_manifest() {
     );
     // The checkpoint's config names the manifest, so eval finds the env by itself.
     let ckpt = run.join("checkpoint.wgrl");
-    let o = wgrl(&["eval", "--checkpoint", ckpt.to_str().unwrap(), "--episodes", "2"]);
+    let o = wgrl(&[
+        "eval",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--episodes",
+        "2",
+    ]);
     let t = text(&o);
     assert!(o.status.success() && t.contains("PointMass-v0"), "{t}");
 }
@@ -417,7 +426,10 @@ fn a_broken_custom_env_fails_before_the_run_folder_exists() {
         .replace("point_mass.wgsl", "env.wgsl");
     let module = std::fs::read_to_string(POINT_MASS.replace(".toml", ".wgsl"))
         .unwrap()
-        .replace("fn env_observe(s: EnvState, p: EnvParams)", "fn env_observe(s: EnvState)");
+        .replace(
+            "fn env_observe(s: EnvState, p: EnvParams)",
+            "fn env_observe(s: EnvState)",
+        );
     std::fs::write(dir.join("env.toml"), &manifest).unwrap();
     std::fs::write(dir.join("env.wgsl"), &module).unwrap();
     let path = dir.join("env.toml");
@@ -426,7 +438,11 @@ fn a_broken_custom_env_fails_before_the_run_folder_exists() {
         &["--env-file", path.to_str().unwrap()],
         &["env.wgsl:", "`env_observe` has the wrong signature", "^"],
     );
-    std::fs::write(dir.join("env.toml"), manifest.replace("obs_dim", "observation_dim")).unwrap();
+    std::fs::write(
+        dir.join("env.toml"),
+        manifest.replace("obs_dim", "observation_dim"),
+    )
+    .unwrap();
     bad_train(
         "custom-bad-key",
         &["--env-file", path.to_str().unwrap()],

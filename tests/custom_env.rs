@@ -6,7 +6,10 @@ use wgrl::envs::{VecEnv, VecEnvConfig, custom};
 use wgrl::gpu::{Context, ContextOptions};
 use wgrl::rl::{Overrides, Trainer, resolve};
 
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom_env/point_mass.toml");
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/custom_env/point_mass.toml"
+);
 
 fn ctx() -> Context {
     Context::new(&ContextOptions::default())
@@ -47,7 +50,16 @@ fn custom_env_runs_through_the_host_api_like_a_builtin() {
     let desc = custom::load(Path::new(EXAMPLE)).unwrap();
     let (agents, envs) = (2u32, 8u32);
     let n = (agents * envs) as usize;
-    let mut venv = VecEnv::new(&ctx, &desc, VecEnvConfig { agents, envs, seed: 7 }).unwrap();
+    let mut venv = VecEnv::new(
+        &ctx,
+        &desc,
+        VecEnvConfig {
+            agents,
+            envs,
+            seed: 7,
+        },
+    )
+    .unwrap();
     let obs = venv.reset().unwrap();
     let states = venv.states().unwrap();
     assert_eq!(obs.len(), n * 4);
@@ -78,7 +90,11 @@ fn custom_env_runs_through_the_host_api_like_a_builtin() {
         // The same f32 operations in the same order, except that WGSL's `length`
         // and `distance` may be computed differently (inverse sqrt, fused
         // multiply-add): a few ulps at these magnitudes (|v| <= 1).
-        assert!((step.rewards[e] - reward).abs() < 1e-6, "env {e}: {} vs {reward}", step.rewards[e]);
+        assert!(
+            (step.rewards[e] - reward).abs() < 1e-6,
+            "env {e}: {} vs {reward}",
+            step.rewards[e]
+        );
         assert_eq!(step.terminated[e], terminated);
         if !terminated {
             for k in 0..6 {
@@ -110,7 +126,10 @@ fn custom_env_runs_through_the_host_api_like_a_builtin() {
         }
     }
     assert_eq!(truncated_at, Some(200));
-    assert!(venv.step(&vec![5; n]).is_err(), "action 5 is out of range for 5 actions");
+    assert!(
+        venv.step(&vec![5; n]).is_err(),
+        "action 5 is out of range for 5 actions"
+    );
 }
 
 /// An env whose observation turns NaN after a few steps of every episode.
@@ -147,7 +166,11 @@ fn nan_observations_are_counted_and_never_reach_the_network() {
         env_file: Some("nan.toml".into()),
         agents: Some(2),
         total_steps: Some(16 * 32 * 3),
-        sets: vec!["ppo.envs=16".into(), "ppo.steps=32".into(), "log.interval=1".into()],
+        sets: vec![
+            "ppo.envs=16".into(),
+            "ppo.steps=32".into(),
+            "log.interval=1".into(),
+        ],
         ..Default::default()
     })
     .unwrap();
@@ -162,11 +185,19 @@ fn nan_observations_are_counted_and_never_reach_the_network() {
     // floor(32 k / 7) of them per env after k iterations of 32 steps.
     for (i, per_agent) in bad.iter().enumerate() {
         let expect = 16 * (32 * (i as u32 + 1) / 7);
-        assert_eq!(per_agent, &vec![expect; 2], "bad observations after iteration {}", i + 1);
+        assert_eq!(
+            per_agent,
+            &vec![expect; 2],
+            "bad observations after iteration {}",
+            i + 1
+        );
     }
     let len = report.last.agents[0].running_length().unwrap();
     assert!((len - 7.0).abs() < 1e-9, "episode length {len}");
     let ck = trainer.checkpoint().unwrap();
-    assert!(ck.params.iter().all(|p| p.is_finite()), "parameters stayed finite");
+    assert!(
+        ck.params.iter().all(|p| p.is_finite()),
+        "parameters stayed finite"
+    );
     assert_eq!(ck.config.env, "NanAfterFive-v0");
 }

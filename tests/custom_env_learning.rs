@@ -23,7 +23,10 @@ fn point_mass_example_is_solved_by_four_agents() {
     assert_eq!(trainer.config().env, "PointMass-v0");
     let report = trainer.train(|_| {}).unwrap();
     let solved = report.solved_at_step.unwrap_or_else(|| {
-        panic!("not solved; running means {:?}", report.last.running_returns())
+        panic!(
+            "not solved; running means {:?}",
+            report.last.running_returns()
+        )
     });
     assert!(solved <= 150_000, "solved only at {solved} steps");
     let eval = evaluate(&ctx, &trainer.checkpoint().unwrap(), 8, 1).unwrap();

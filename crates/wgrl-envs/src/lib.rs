@@ -18,5 +18,5 @@ pub use builtin::{BUILTIN_ENVS, builtin};
 pub use descriptor::{ActionSpace, EnvDescriptor, EnvLayout, MAX_EPISODE_STEPS_LIMIT, ParamSpec};
 pub use error::{EnvError, Result};
 pub use vec_env::{
-    EnvKernel, EnvMeta, EnvMode, EnvSlots, StepBatch, StepOut, VecEnv, VecEnvConfig,
+    EnvBuffers, EnvKernel, EnvMeta, EnvMode, EnvSlots, StepBatch, StepOut, VecEnv, VecEnvConfig,
 };

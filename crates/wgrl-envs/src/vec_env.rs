@@ -7,8 +7,8 @@ use crate::descriptor::{EnvDescriptor, EnvLayout};
 use crate::error::{EnvError, Result};
 use bytemuck::{Pod, Zeroable};
 use wgrl_gpu::{
-    Arena, ArenaPlan, Category, Context, Kernel, ParamBuffer, ParamRef, ParamTable, Recorder, Slot,
-    SlotId,
+    Arena, ArenaPlan, Category, Context, GpuSlice, Kernel, ParamBuffer, ParamRef, ParamTable,
+    Recorder, Slot, SlotId,
 };
 
 /// Bit set in [`StepOut::flags`] when the episode terminated.
@@ -130,7 +130,68 @@ impl EnvSlots {
     }
 }
 
+/// Where the envs' own data lives on the GPU, with its layout: what a renderer
+/// binds to draw every env straight from the engine's buffers (no CPU copy).
+///
+/// Envs are agent-major: env `e` of agent `a` is index `a * envs + e`. Every
+/// `EnvState` and `EnvParams` field is 4 bytes, in declaration order, so field
+/// `k` of env `i` is the 32-bit word `i * state_bytes / 4 + k`.
+#[derive(Debug, Clone)]
+pub struct EnvBuffers<'a> {
+    /// Agents (the leading dimension).
+    pub agents: u32,
+    /// Envs per agent.
+    pub envs: u32,
+    /// One `EnvState` per env.
+    pub states: GpuSlice<'a>,
+    /// Bytes per `EnvState` (naga's layout of the module's struct).
+    pub state_bytes: u64,
+    /// The `EnvState` field names, in order.
+    pub state_fields: &'a [String],
+    /// One `EnvParams` per env (f32 fields in the descriptor's order).
+    pub params: GpuSlice<'a>,
+    /// Bytes per `EnvParams`.
+    pub params_bytes: u64,
+    /// One [`EnvMeta`] per env (steps into the episode, running return).
+    pub meta: GpuSlice<'a>,
+}
+
+impl EnvBuffers<'_> {
+    /// Envs in all (agents x envs).
+    pub fn count(&self) -> u32 {
+        self.agents * self.envs
+    }
+    /// The 32-bit word index of `field` within an `EnvState`, if it exists.
+    pub fn state_field(&self, field: &str) -> Option<u32> {
+        self.state_fields
+            .iter()
+            .position(|f| f == field)
+            .map(|k| k as u32)
+    }
+}
+
 impl EnvSlots {
+    /// The env buffers of these slots for `agents` x `envs` envs of `desc`.
+    pub fn buffers<'a>(
+        &self,
+        arena: &'a Arena,
+        desc: &'a EnvDescriptor,
+        layout: &EnvLayout,
+        agents: u32,
+        envs: u32,
+    ) -> EnvBuffers<'a> {
+        EnvBuffers {
+            agents,
+            envs,
+            states: arena.slice(self.states),
+            state_bytes: layout.state_bytes,
+            state_fields: &desc.state_fields,
+            params: arena.slice(self.params),
+            params_bytes: layout.params_bytes,
+            meta: arena.slice(self.meta),
+        }
+    }
+
     /// Writes every env's default parameters (`count` envs).
     pub fn write_default_params(
         &self,
@@ -355,6 +416,19 @@ impl VecEnv {
     pub fn arena(&self) -> &Arena {
         &self.arena
     }
+    /// The envs' states, parameters and bookkeeping on the GPU, with their layout
+    /// (for renderers). Observations and actions are in [`VecEnv::slots`]: `obs`
+    /// (`obs_dim` floats per env) and `actions` (one u32 per env).
+    pub fn buffers(&self) -> EnvBuffers<'_> {
+        self.slots.buffers(
+            &self.arena,
+            &self.desc,
+            &self.layout,
+            self.config.agents,
+            self.config.envs,
+        )
+    }
+
     /// The env slots in [`VecEnv::arena`].
     pub fn slots(&self) -> &EnvSlots {
         &self.slots

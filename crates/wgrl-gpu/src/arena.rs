@@ -422,6 +422,16 @@ impl Arena {
             size: wgpu::BufferSize::new(p.bytes),
         })
     }
+    /// A slot as a [`GpuSlice`]: what a host binds to read it in its own shaders.
+    pub fn slice(&self, id: impl Into<SlotId>) -> GpuSlice<'_> {
+        let (buffer, offset, size) = self.range(id);
+        GpuSlice {
+            buffer,
+            offset,
+            size,
+        }
+    }
+
     /// The buffer and byte range of a slot.
     pub fn range(&self, id: impl Into<SlotId>) -> (&wgpu::Buffer, u64, u64) {
         let p = self.layout.placement(id);
@@ -463,6 +473,32 @@ impl Arena {
         let spec = self.layout.spec(id);
         let (buf, off, _) = self.range(id);
         crate::readback::read_buffer_blocking(&self.ctx, buf, off, spec.bytes())
+    }
+}
+
+/// A byte range of one arena page: where a tensor lives on the GPU.
+///
+/// Arena pages are `STORAGE | COPY_SRC | COPY_DST` buffers and every slot's offset
+/// meets the device's storage-offset alignment, so a host can bind a slice as a
+/// (read-only) storage buffer in its own compute or render pipelines, or copy from it.
+#[derive(Debug, Clone, Copy)]
+pub struct GpuSlice<'a> {
+    /// The arena page holding the data.
+    pub buffer: &'a wgpu::Buffer,
+    /// Byte offset in `buffer`.
+    pub offset: u64,
+    /// Bytes.
+    pub size: u64,
+}
+
+impl<'a> GpuSlice<'a> {
+    /// The slice as a buffer binding for a bind group entry.
+    pub fn binding(&self) -> wgpu::BindingResource<'a> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: self.buffer,
+            offset: self.offset,
+            size: wgpu::BufferSize::new(self.size),
+        })
     }
 }
 

@@ -25,5 +25,6 @@ pub use output::{
     write_atomic,
 };
 pub use trainer::{
-    EvalReport, LogPoint, TrainError, TrainReport, Trainer, env_descriptor, evaluate,
+    EvalReport, LogPoint, RolloutBuffers, TrainError, TrainReport, Trainer, env_descriptor,
+    evaluate,
 };

@@ -444,6 +444,8 @@ pub fn update_steps_per_dispatch(
 pub struct PpoSlots {
     /// The envs.
     pub env: EnvSlots,
+    /// Sizes of the env module's `EnvState` and `EnvParams`.
+    pub env_layout: EnvLayout,
     /// Network parameters, agent-major.
     pub params: Slot<f32>,
     /// Adam m, Adam v and the gradient, per agent.
@@ -479,6 +481,7 @@ impl PpoSlots {
         let rows = shape.batch() as u64 * agents;
         PpoSlots {
             env: EnvSlots::plan(plan, desc, env_layout, agents * shape.envs as u64),
+            env_layout: *env_layout,
             params: plan.add("ppo.params", Category::Params, p),
             opt: plan.add("ppo.adam_moments_and_grads", Category::Optimizer, 3 * p),
             traj: plan.add("ppo.rollout", Category::Rollout, rows),

@@ -12,8 +12,10 @@ use crate::ppo::{
 };
 use std::collections::VecDeque;
 use std::time::Instant;
-use wgrl_envs::{EnvDescriptor, EnvError, EnvMode, builtin, custom};
-use wgrl_gpu::{Arena, ArenaPlan, AsyncReadback, Context, GpuError, MemoryReport, Recorder, wgpu};
+use wgrl_envs::{EnvBuffers, EnvDescriptor, EnvError, EnvMode, builtin, custom};
+use wgrl_gpu::{
+    Arena, ArenaPlan, AsyncReadback, Context, GpuError, GpuSlice, MemoryReport, Recorder, wgpu,
+};
 use wgrl_nn::{Activation, NetLayout, init::init_params};
 
 /// Readbacks in flight before a log point waits for the oldest.
@@ -48,6 +50,30 @@ pub enum TrainError {
         /// Iterations completed at the last finite log point (0 if none).
         last_good_iteration: u64,
     },
+}
+
+/// The GPU buffers of a training run, with their layouts (see [`Trainer::buffers`]).
+#[derive(Debug, Clone)]
+pub struct RolloutBuffers<'a> {
+    /// The envs' states, parameters and bookkeeping.
+    pub env: EnvBuffers<'a>,
+    /// Steps per env in a rollout (`ppo.steps`).
+    pub steps: u32,
+    /// Floats per observation.
+    pub obs_dim: u32,
+    /// Every observation of the last rollout: `obs_dim` f32 at
+    /// [`RolloutBuffers::row`] x `obs_dim`.
+    pub observations: GpuSlice<'a>,
+    /// Every [`Transition`] of the last rollout (36 bytes each; the action is the
+    /// first u32) at [`RolloutBuffers::row`].
+    pub transitions: GpuSlice<'a>,
+}
+
+impl RolloutBuffers<'_> {
+    /// The row of env `env` of agent `agent` at rollout step `step`.
+    pub fn row(&self, agent: u32, step: u32, env: u32) -> u64 {
+        (agent as u64 * self.steps as u64 + step as u64) * self.env.envs as u64 + env as u64
+    }
 }
 
 /// Statistics at one log point.
@@ -384,6 +410,63 @@ impl Trainer {
     /// The arena and its slots (for hosts that read engine buffers directly).
     pub fn arena(&self) -> (&Arena, &PpoSlots) {
         (&self.arena, &self.slots)
+    }
+
+    /// The GPU buffers a host renders or reads from without a copy through the
+    /// CPU: the envs' states, parameters and bookkeeping, and the rollout's
+    /// observations and transitions, with their layouts. Their contents are those
+    /// of the last work submitted (read them in work submitted after it).
+    pub fn buffers(&self) -> RolloutBuffers<'_> {
+        RolloutBuffers {
+            env: self.slots.env.buffers(
+                &self.arena,
+                &self.desc,
+                &self.slots.env_layout,
+                self.shape.agents,
+                self.shape.envs,
+            ),
+            steps: self.shape.steps,
+            obs_dim: self.desc.obs_dim,
+            observations: self.arena.slice(self.slots.traj_obs),
+            transitions: self.arena.slice(self.slots.traj),
+        }
+    }
+
+    /// Records one training iteration (rollout, GAE, update) into the caller's
+    /// command encoder, for hosts that submit the engine's work with their own
+    /// (a renderer's frame, for example). Nothing is read back: statistics
+    /// accumulate on the GPU; read them with [`Trainer::read_stats`].
+    ///
+    /// ```no_run
+    /// # fn demo(trainer: &mut wgrl_rl::Trainer, device: &wgpu::Device, queue: &wgpu::Queue) {
+    /// let mut encoder = device.create_command_encoder(&Default::default());
+    /// trainer.encode_iteration(&mut encoder);
+    /// // ... the host's own passes, reading trainer.buffers() ...
+    /// queue.submit([encoder.finish()]);
+    /// # }
+    /// ```
+    pub fn encode_iteration(&mut self, encoder: &mut wgpu::CommandEncoder) {
+        self.iteration_rec.encode(encoder, None);
+        self.iterations_done += 1;
+    }
+
+    /// Records a rollout of the current policy (no update) into the caller's
+    /// encoder: `greedy` takes each policy's most likely action instead of sampling.
+    /// The envs advance `ppo.steps` steps, auto-resetting as in training.
+    pub fn encode_rollout(&self, encoder: &mut wgpu::CommandEncoder, greedy: bool) {
+        let mut rec = Recorder::new();
+        self.kernels.record_rollout(&mut rec, greedy);
+        rec.encode(encoder, None);
+    }
+
+    /// Every agent's statistics now (a blocking readback: waits for submitted work).
+    pub fn read_stats(&self) -> Result<Vec<AgentStats>, TrainError> {
+        Ok(self.arena.read(self.slots.stats)?)
+    }
+
+    /// Iterations run so far (by [`Trainer::train`] or [`Trainer::encode_iteration`]).
+    pub fn iterations_done(&self) -> u64 {
+        self.iterations_done
     }
 
     /// Dispatches per iteration.
