@@ -23,8 +23,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub use wgpu;
 pub use wgrl_envs as envs;
 pub use wgrl_gpu as gpu;
 pub use wgrl_nn as nn;
 pub use wgrl_rl as rl;
+
+/// The README's Rust examples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

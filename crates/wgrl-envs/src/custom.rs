@@ -29,7 +29,6 @@ use crate::error::{EnvError, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use wgrl_gpu::GpuError;
 use wgrl_gpu::wgpu::naga;
 
 /// The parsed manifest (`*.toml`) of a custom env.
@@ -110,7 +109,44 @@ pub fn load(manifest_path: &Path) -> Result<EnvDescriptor> {
 }
 
 /// Builds a custom env from text held in memory (for apps that embed their env):
-/// `manifest_name` and `module_name` are shown in errors.
+/// `manifest_name` and `module_name` are shown in errors. Needs no GPU: the checks
+/// run in naga.
+///
+/// ```
+/// let module = "
+///     struct EnvState { t: f32 }
+///     struct EnvParams { speed: f32 }
+///     fn env_reset(p: EnvParams, rng: ptr<function, Rng>) -> EnvState {
+///         return EnvState(rng_uniform(rng));
+///     }
+///     fn env_step(s: ptr<function, EnvState>, p: EnvParams, action: Action) -> StepResult {
+///         (*s).t += p.speed * f32(action);
+///         return StepResult(1.0, (*s).t > 10.0);
+///     }
+///     fn env_observe(s: EnvState, p: EnvParams) -> array<f32, OBS_DIM> {
+///         return array<f32, OBS_DIM>(s.t);
+///     }";
+/// let manifest = r#"
+///     name = "Counter-v0"
+///     module = "counter.wgsl"
+///     obs_dim = 1
+///     max_episode_steps = 100
+///     action_space = { type = "discrete", n = 2 }
+///     [params]
+///     speed = { default = 0.5, range = [0.0, 1.0] }
+/// "#;
+/// let env = wgrl_envs::custom::from_strings("counter.toml", manifest, "counter.wgsl", module)?;
+/// assert_eq!(env.state_fields, ["t"]);
+/// assert_eq!(env.default_params(), [0.5]);
+///
+/// // A mistake names the file, the line and what was expected.
+/// let broken = module.replace("action: Action", "action: f32");
+/// let err = wgrl_envs::custom::from_strings("counter.toml", manifest, "counter.wgsl", &broken)
+///     .unwrap_err()
+///     .to_string();
+/// assert!(err.contains("argument 3 is f32 instead of u32") && err.contains("counter.wgsl:"), "{err}");
+/// # Ok::<(), wgrl_envs::EnvError>(())
+/// ```
 pub fn from_strings(
     manifest_name: &str,
     manifest_text: &str,
@@ -252,14 +288,13 @@ fn from_manifest(
     let mut params = Vec::with_capacity(param_fields.len());
     for field in &param_fields {
         let Some(p) = m.params.get(field) else {
-            return Err(GpuError::from(ir.source.error_at(
+            return Err(EnvError::Gpu(ir.source.error_at(
                 &format!(
                     "EnvParams.{field} has no entry in the manifest; add `{field} = {{ default = ... }}` under [params] in {manifest_name}"
                 ),
                 ir.module.types.get_span(params_ty),
                 "declared here",
-            ))
-            .into());
+            )));
         };
         let p = p.get_ref();
         params.push(ParamSpec {
@@ -394,23 +429,21 @@ impl Ir<'_> {
                     "\n  (the manifest's obs_dim sets OBS_DIM; return array<f32, OBS_DIM> with that many values)",
                 );
             }
-            return Err(GpuError::from(self.source.error_at(
+            return Err(EnvError::Gpu(self.source.error_at(
                 &message,
                 self.module.functions.get_span(handle),
                 "defined here",
-            ))
-            .into());
+            )));
         }
         Ok(())
     }
 
     fn at_type(&self, handle: naga::Handle<naga::Type>, message: &str) -> EnvError {
-        GpuError::from(self.source.error_at(
+        EnvError::Gpu(self.source.error_at(
             message,
             self.module.types.get_span(handle),
             "declared here",
         ))
-        .into()
     }
 
     /// A type as WGSL spells it (named types by name).
