@@ -1109,7 +1109,7 @@ mod tests {
         let e = resolve(&sets(&["zzzzqqq=1"])).unwrap_err().to_string();
         assert_eq!(
             e,
-            "unknown config key 'zzzzqqq' (in --set); valid keys there: agents, algo, env, seed, \
+            "unknown config key 'zzzzqqq' (in --set); valid keys there: agents, algo, env, env_file, seed, \
              total_steps, log, model, ppo"
         );
         let e = resolve(&sets(&["log.zzzzqqq=1"])).unwrap_err().to_string();
