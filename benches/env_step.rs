@@ -1,7 +1,7 @@
 //! `cargo bench --bench env_step`: env stepping throughput through the general env
 //! kernel, and the RNG kernel. Under `cargo test` it runs one small sample.
 
-use wgrl::envs::{BUILTIN_ENVS, bench::env_throughput, builtin};
+use wgrl::envs::{BUILTIN_ENVS, bench::env_throughput, builtin, custom};
 use wgrl::gpu::bench;
 
 fn main() {
@@ -12,9 +12,16 @@ fn main() {
     } else {
         (65536, 500, 15)
     };
-    for name in BUILTIN_ENVS {
-        let desc = builtin(name).expect("built-in env");
-        let r = env_throughput(&ctx, &desc, envs, steps, samples)
+    // The built-in envs and the custom-env example, loaded from its manifest.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom_env/point_mass.toml");
+    let mut descs: Vec<_> = BUILTIN_ENVS
+        .iter()
+        .map(|name| builtin(name).expect("built-in env"))
+        .collect();
+    descs.push(custom::load(std::path::Path::new(example)).expect("the custom env example"));
+    for desc in &descs {
+        let name = &desc.name;
+        let r = env_throughput(&ctx, desc, envs, steps, samples)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         print!(
             "env_step/{name}: {} envs x {} steps: median {:.3} ms/dispatch, {:.1} M env-steps/s",
