@@ -25,6 +25,7 @@ const STREAM_RESET: u32 = 0u;
 const STREAM_ACTION: u32 = 1u;
 const STREAM_SHUFFLE: u32 = 2u;
 const STREAM_INIT: u32 = 3u;
+const STREAM_TASK: u32 = 4u;  // task parameters sampled at resets
 
 // The slowly varying part of the key, hashed once per invocation.
 fn rng_key(seed: u32, agent: u32, stream: u32) -> vec4<u32> {

@@ -43,9 +43,9 @@ fn load_action(env: u32) -> Action {
     return actions[env];
 }
 
-fn write_obs(g: u32, o: array<f32, OBS_DIM>) {
-    for (var k = 0u; k < OBS_DIM; k++) {
-        obs[g * OBS_DIM + k] = o[k];
+fn write_obs(g: u32, o: array<f32, OBS_OUT>) {
+    for (var k = 0u; k < OBS_OUT; k++) {
+        obs[g * OBS_OUT + k] = o[k];
     }
 }
 
@@ -57,26 +57,31 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     let agent = g / P.envs;
     let env = g % P.envs;
-    let p = env_params[g];
+    var p = env_params[g];
     var s = states[g];
     var m = env_meta[g];
     let reset_key = rng_key(P.seed, agent, STREAM_RESET);
+    let task_key = rng_key(P.seed, agent, STREAM_TASK);
 
     if (P.mode == MODE_RESET) {
         // Bump the counter so this reset never reuses an auto-reset's key.
         m.counter += 1u;
+        // The task's parameters first, so the reset already sees them.
+        var tr = rng_at(task_key, env, m.counter);
+        p = task_sample(p, &tr);
         var r = rng_at(reset_key, env, m.counter);
         s = env_reset(p, &r);
         m.elapsed = 0u;
         m.episode_return = 0.0;
         states[g] = s;
         env_meta[g] = m;
-        write_obs(g, env_observe(s, p));
+        env_params[g] = p;
+        write_obs(g, observe(s, p));
         step_out[g] = StepOut(0.0, 0u, 0.0, 0u);
         return;
     }
     if (P.mode == MODE_OBSERVE) {
-        write_obs(g, env_observe(s, p));
+        write_obs(g, observe(s, p));
         return;
     }
 
@@ -103,11 +108,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             out.episode_return = m.episode_return;
             out.episode_length = m.elapsed;
             if (t + 1u == P.steps) {
-                let fo = env_observe(s, p);
-                for (var k = 0u; k < OBS_DIM; k++) {
-                    final_obs[g * OBS_DIM + k] = fo[k];
+                let fo = observe(s, p);
+                for (var k = 0u; k < OBS_OUT; k++) {
+                    final_obs[g * OBS_OUT + k] = fo[k];
                 }
             }
+            var tr = rng_at(task_key, env, m.counter);
+            p = task_sample(p, &tr);
             var r = rng_at(reset_key, env, m.counter);
             s = env_reset(p, &r);
             m.elapsed = 0u;
@@ -116,6 +123,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     states[g] = s;
     env_meta[g] = m;
-    write_obs(g, env_observe(s, p));
+    env_params[g] = p;
+    write_obs(g, observe(s, p));
     step_out[g] = out;
 }

@@ -112,13 +112,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 if (s < M) {
                     let i = perm_index(mbi * M + s, BATCH, h, key);
                     sset(sb + IDX_OFF, s, bitcast<f32>(i));
-                    for (var k = 0u; k < OBS_DIM; k++) {
-                        sset(sb + X_OFF + k * M4, s, traj_obs[(tb + i) * OBS_DIM + k]);
+                    for (var k = 0u; k < OBS_OUT; k++) {
+                        sset(sb + X_OFF + k * M4, s, traj_obs[(tb + i) * OBS_OUT + k]);
                     }
                     let a = traj[tb + i].adv;
                     adv_sums += vec4<f32>(a, a * a, 0.0, 0.0);
                 } else {
-                    for (var k = 0u; k < OBS_DIM; k++) {
+                    for (var k = 0u; k < OBS_OUT; k++) {
                         sset(sb + X_OFF + k * M4, s, 0.0);
                     }
                 }

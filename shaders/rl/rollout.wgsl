@@ -54,6 +54,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let critic_out = sb + R_H[NET1_FIRST + NET1_LAYERS - 1u];
     let reset_key = rng_key(P.seed, agent, STREAM_RESET);
     let action_key = rng_key(P.seed, agent, STREAM_ACTION);
+    let task_key = rng_key(P.seed, agent, STREAM_TASK);
     var s: EnvState;
     var m: EnvMeta;
     var p: EnvParams;
@@ -63,7 +64,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         p = env_params[g];
     } else if (lid < EB4 * 4u) {
         // Padding lanes of the last block keep zero inputs.
-        for (var k = 0u; k < OBS_DIM; k++) {
+        for (var k = 0u; k < OBS_OUT; k++) {
             lane_put(sb + R_X, k, lid, 0.0);
         }
     }
@@ -77,8 +78,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let row = (agent * P.steps + t) * P.envs + env;
         var bad_obs = false;
         if (live) {
-            var o = env_observe(s, p);
-            for (var k = 0u; k < OBS_DIM; k++) {
+            var o = observe(s, p);
+            for (var k = 0u; k < OBS_OUT; k++) {
                 // A NaN or infinite observation (a custom env's bug) is never fed
                 // to the network: it sees 0, the step is flagged and counted, and
                 // the env is reset after it.
@@ -87,7 +88,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     bad_obs = true;
                 }
                 lane_put(sb + R_X, k, lid, o[k]);
-                traj_obs[row * OBS_DIM + k] = o[k];
+                traj_obs[row * OBS_OUT + k] = o[k];
             }
         }
         storageBarrier();
@@ -142,8 +143,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 if (flags == FLAG_TRUNCATED) {
                     // Bootstrap from the final observation (the forward below).
                     trunc_only = true;
-                    let fo = env_observe(s, p);
-                    for (var k = 0u; k < OBS_DIM; k++) {
+                    let fo = observe(s, p);
+                    for (var k = 0u; k < OBS_OUT; k++) {
                         lane_put(sb + R_X, k, lid, fo[k]);
                     }
                     atomicOr(&any_trunc, 1u);
@@ -151,6 +152,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 ep_return = m.episode_return;
                 flags |= (m.elapsed & EPISODE_LENGTH_MASK) << 2u;
                 flags |= select(0u, FLAG_BAD_OBS, bad_obs);
+                var tr = rng_at(task_key, env, m.counter);
+                p = task_sample(p, &tr);
                 var r = rng_at(reset_key, env, m.counter);
                 s = env_reset(p, &r);
                 m.elapsed = 0u;
@@ -175,12 +178,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (live) {
         states[g] = s;
         env_meta[g] = m;
+        env_params[g] = p;
     }
     if (P.last != 0u) {
         // Value of the observation after the rollout: GAE's bootstrap.
         if (live) {
-            let o = env_observe(s, p);
-            for (var k = 0u; k < OBS_DIM; k++) {
+            let o = observe(s, p);
+            for (var k = 0u; k < OBS_OUT; k++) {
                 lane_put(sb + R_X, k, lid, o[k]);
             }
         }

@@ -3,6 +3,7 @@
 use crate::descriptor::{ActionSpace, EnvDescriptor, ParamSpec};
 use crate::error::{EnvError, Result};
 use crate::shaders;
+use crate::task::TaskSpec;
 
 /// Names of the built-in envs.
 pub const BUILTIN_ENVS: &[&str] = &["CartPole-v1", "MountainCar-v0", "Acrobot-v1"];
@@ -37,6 +38,7 @@ pub fn cartpole() -> EnvDescriptor {
         ]),
         solved_threshold: Some(475.0),
         module_name: shaders::CARTPOLE.0.into(),
+        task: TaskSpec::default(),
         module_source: shaders::CARTPOLE.1.into(),
     }
 }
@@ -60,6 +62,7 @@ pub fn mountain_car() -> EnvDescriptor {
         ]),
         solved_threshold: Some(-110.0),
         module_name: shaders::MOUNTAIN_CAR.0.into(),
+        task: TaskSpec::default(),
         module_source: shaders::MOUNTAIN_CAR.1.into(),
     }
 }
@@ -89,6 +92,7 @@ pub fn acrobot() -> EnvDescriptor {
         ]),
         solved_threshold: Some(-100.0),
         module_name: shaders::ACROBOT.0.into(),
+        task: TaskSpec::default(),
         module_source: shaders::ACROBOT.1.into(),
     }
 }

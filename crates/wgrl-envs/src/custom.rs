@@ -26,6 +26,7 @@
 
 use crate::descriptor::{ActionSpace, EnvDescriptor, ParamSpec};
 use crate::error::{EnvError, Result};
+use crate::task::TaskSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -251,8 +252,9 @@ fn from_manifest(
         solved_threshold: m.solved_threshold,
         module_name: module_name.to_string(),
         module_source: module_text.to_string(),
+        task: TaskSpec::default(),
     };
-    let source = desc.env_source(&format!("env module {module_name}"));
+    let source = desc.module_with_api(&format!("env module {module_name}"));
     let v = source.validate()?;
     let ir = Ir {
         module: &v.module,

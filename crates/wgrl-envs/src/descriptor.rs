@@ -3,6 +3,7 @@
 
 use crate::error::{EnvError, Result};
 use crate::shaders;
+use crate::task::TaskSpec;
 use wgrl_gpu::ShaderSource;
 use wgrl_gpu::wgpu::naga;
 
@@ -52,6 +53,10 @@ pub struct EnvDescriptor {
     pub module_name: String,
     /// The WGSL module text.
     pub module_source: String,
+    /// The run's task distribution (fixed or sampled parameters, parameters
+    /// appended to the observation); empty for the env as it is. See
+    /// [`EnvDescriptor::with_task`].
+    pub task: TaskSpec,
 }
 
 /// The env's layout as naga computed it from the module.
@@ -76,9 +81,20 @@ impl EnvDescriptor {
         }
     }
 
-    /// Default parameter values, in `EnvParams` order.
+    /// Floats per observation as the engine stores and the policy sees it:
+    /// `obs_dim` plus the parameters the task appends.
+    pub fn obs_out(&self) -> u32 {
+        self.obs_dim + self.task.observed.len() as u32
+    }
+
+    /// Initial parameter values, in `EnvParams` order: the defaults, with the
+    /// task's fixed values in their place (sampled ones are drawn at each reset).
     pub fn default_params(&self) -> Vec<f32> {
-        self.params.iter().map(|p| p.default).collect()
+        let mut v: Vec<f32> = self.params.iter().map(|p| p.default).collect();
+        for &(i, x) in &self.task.fixed {
+            v[i] = x;
+        }
+        v
     }
 
     /// The constants the engine generates for this env.
@@ -95,9 +111,9 @@ impl EnvDescriptor {
         )
     }
 
-    /// The WGSL pieces every kernel that runs this env needs, before the kernel body:
-    /// RNG, generated constants, the env API, the action space and the env module.
-    pub fn env_source(&self, kernel_name: &str) -> ShaderSource {
+    /// The env module with what it may use (RNG, generated constants, the env API,
+    /// the action space) and nothing the engine adds after it.
+    pub fn module_with_api(&self, kernel_name: &str) -> ShaderSource {
         let action = match self.action_space {
             ActionSpace::Discrete { .. } => shaders::ACTION_DISCRETE,
         };
@@ -110,6 +126,16 @@ impl EnvDescriptor {
             .with(shaders::ENV_API)
             .with(action)
             .part(self.module_name.clone(), self.module_source.clone())
+    }
+
+    /// The WGSL pieces every kernel that runs this env needs, before the kernel body:
+    /// RNG, generated constants, the env API, the action space, the env module and
+    /// the task distribution's `task_sample` and `observe`.
+    pub fn env_source(&self, kernel_name: &str) -> ShaderSource {
+        self.module_with_api(kernel_name).part(
+            format!("<generated task distribution for {}>", self.name),
+            self.task.wgsl(self),
+        )
     }
 
     /// The general vectorised step kernel for this env.

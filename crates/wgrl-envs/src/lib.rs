@@ -12,11 +12,13 @@ pub mod custom;
 pub mod descriptor;
 pub mod error;
 pub mod shaders;
+pub mod task;
 pub mod vec_env;
 
 pub use builtin::{BUILTIN_ENVS, builtin};
 pub use descriptor::{ActionSpace, EnvDescriptor, EnvLayout, MAX_EPISODE_STEPS_LIMIT, ParamSpec};
 pub use error::{EnvError, Result};
+pub use task::{TaskSpec, TaskValue};
 pub use vec_env::{
     EnvBuffers, EnvKernel, EnvMeta, EnvMode, EnvSlots, StepBatch, StepOut, VecEnv, VecEnvConfig,
 };

@@ -113,7 +113,7 @@ impl EnvSlots {
         layout: &EnvLayout,
         count: u64,
     ) -> Self {
-        let obs = desc.obs_dim as u64 * count;
+        let obs = desc.obs_out() as u64 * count;
         EnvSlots {
             states: plan.add_raw("env.states", Category::EnvState, layout.state_bytes, count),
             meta: plan.add("env.meta", Category::EnvState, count),
@@ -371,7 +371,7 @@ impl VecEnv {
             )));
         }
         let count = config.agents as u64 * config.envs as u64;
-        if count > u32::MAX as u64 / desc.obs_dim.max(1) as u64 {
+        if count > u32::MAX as u64 / desc.obs_out().max(1) as u64 {
             return Err(EnvError::Invalid(format!(
                 "{} agents x {} envs = {count} envs is more than one kernel can index; use fewer",
                 config.agents, config.envs

@@ -10,6 +10,8 @@ pub const STREAM_ACTION: u32 = 1;
 pub const STREAM_SHUFFLE: u32 = 2;
 /// Stream id for parameter initialisation.
 pub const STREAM_INIT: u32 = 3;
+/// Stream id for task parameters sampled at resets (matches `STREAM_TASK` in WGSL).
+pub const STREAM_TASK: u32 = 4;
 
 /// The pcg4d hash (Jarzynski & Olano, JCGT 2020).
 pub fn pcg4d(v: [u32; 4]) -> [u32; 4] {

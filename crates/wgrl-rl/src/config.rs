@@ -173,6 +173,38 @@ pub struct TrainConfig {
     pub model: ModelConfig,
     /// Logging and checkpointing.
     pub log: LogConfig,
+    /// Task distribution: env parameters fixed or sampled per env at every reset,
+    /// and parameters appended to the observation.
+    #[serde(default, skip_serializing_if = "TaskConfig::is_empty")]
+    pub task: TaskConfig,
+}
+
+/// `[task]`: env parameters fixed or sampled per env at every reset (domain
+/// randomisation), and parameters the policy observes.
+///
+/// ```toml
+/// [task]
+/// observe = ["length"]          # appended to the observation, in this order
+/// [task.params]
+/// length = [0.25, 1.0]          # uniform per env, drawn at every reset
+/// masspole = 0.2                # the same for every env
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    /// Parameter name -> a value or `[lo, hi]`.
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, wgrl_envs::TaskValue>,
+    /// Parameters appended to the observation.
+    #[serde(default)]
+    pub observe: Vec<String>,
+}
+
+impl TaskConfig {
+    /// Whether the task changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty() && self.observe.is_empty()
+    }
 }
 
 /// PPO hyper-parameters (CleanRL / PureJaxRL semantics).
@@ -249,6 +281,7 @@ impl Default for TrainConfig {
             ppo: PpoConfig::default(),
             model: ModelConfig::default(),
             log: LogConfig::default(),
+            task: TaskConfig::default(),
         }
     }
 }
@@ -783,8 +816,12 @@ impl KeySet {
             sections: BTreeSet::new(),
         };
         ks.walk(&table, "");
-        // Optional keys absent from the default config.
+        // Optional keys absent from the default config. `task.params.*` names
+        // depend on the env and are checked against it when the env is built.
         ks.leaves.insert("env_file".to_string());
+        ks.sections.insert("task".to_string());
+        ks.sections.insert("task.params".to_string());
+        ks.leaves.insert("task.observe".to_string());
         ks
     }
 
@@ -809,7 +846,13 @@ impl KeySet {
         for (k, v) in t {
             let path = join_key(prefix, k);
             let is_table = matches!(v, toml::Value::Table(_));
-            if self.sections.contains(&path) {
+            if prefix == "task.params" {
+                if is_table {
+                    return Err(ConfigError::Shape(format!(
+                        "config key '{path}' (in {source}) takes a number or [lo, hi], not a table"
+                    )));
+                }
+            } else if self.sections.contains(&path) {
                 match v {
                     toml::Value::Table(sub) => self.check(sub, source, &path)?,
                     _ => {

@@ -442,6 +442,123 @@ pub fn plot_learning_curve(
     write_atomic(path, svg.as_bytes()).map_err(|e| write_error(path, e))
 }
 
+/// A heatmap of mean returns over a two-parameter grid, as an SVG written
+/// atomically to `path`: `x` varies along the columns, `y` along the rows, and
+/// `means[iy * x.len() + ix]` is the mean at `(x[ix], y[iy])`. Each cell is labelled
+/// with its mean.
+pub fn plot_heatmap(
+    path: &Path,
+    title: &str,
+    (x_name, x): (&str, &[f32]),
+    (y_name, y): (&str, &[f32]),
+    means: &[f64],
+) -> Result<(), OutputError> {
+    if means.len() != x.len() * y.len() || x.is_empty() || y.is_empty() {
+        return Err(OutputError::Invalid(format!(
+            "a heatmap of {} x {} cells needs {} values, got {}",
+            x.len(),
+            y.len(),
+            x.len() * y.len(),
+            means.len()
+        )));
+    }
+    let svg = render_heatmap(title, (x_name, x), (y_name, y), means).map_err(|reason| {
+        OutputError::Write {
+            path: path.to_path_buf(),
+            reason: format!("plotting failed: {reason}"),
+        }
+    })?;
+    write_atomic(path, svg.as_bytes()).map_err(|e| write_error(path, e))
+}
+
+fn render_heatmap(
+    title: &str,
+    (x_name, x): (&str, &[f32]),
+    (y_name, y): (&str, &[f32]),
+    means: &[f64],
+) -> Result<String, String> {
+    use plotters::prelude::*;
+    let finite: Vec<f64> = means.iter().copied().filter(|v| v.is_finite()).collect();
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // Dark blue (low) to yellow (high), linear; grey for cells without a value.
+    let colour = |v: f64| {
+        if !v.is_finite() {
+            return RGBColor(200, 200, 200);
+        }
+        let t = if hi > lo { (v - lo) / (hi - lo) } else { 1.0 };
+        let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+        RGBColor(mix(40.0, 250.0), mix(40.0, 220.0), mix(120.0, 40.0))
+    };
+    let (nx, ny) = (x.len(), y.len());
+    let mut svg = String::new();
+    {
+        let e = |e: DrawingAreaErrorKind<_>| e.to_string();
+        let root = SVGBackend::with_string(&mut svg, (860, 640)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
+            .map_err(e)?;
+        let label = |values: &[f32], v: f64| {
+            let i = v.floor() as usize;
+            if (v - i as f64 - 0.5).abs() < 1e-6 && i < values.len() {
+                let t = format!("{:.4}", values[i]);
+                t.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(x_name)
+            .y_desc(y_name)
+            .x_labels(2 * nx + 1)
+            .y_labels(2 * ny + 1)
+            .x_label_formatter(&|v| label(x, *v))
+            .y_label_formatter(&|v| label(y, *v))
+            .draw()
+            .map_err(e)?;
+        for iy in 0..ny {
+            for ix in 0..nx {
+                let v = means[iy * nx + ix];
+                let (x0, y0) = (ix as f64, iy as f64);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+                        colour(v).filled(),
+                    )))
+                    .map_err(e)?;
+                let text = if v.is_finite() { compact(v) } else { "n/a".into() };
+                let ink = if v.is_finite() && hi > lo && (v - lo) / (hi - lo) > 0.6 {
+                    BLACK
+                } else {
+                    WHITE
+                };
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (x0 + 0.5, y0 + 0.5),
+                        ("sans-serif", 16)
+                            .into_font()
+                            .color(&ink)
+                            .pos(plotters::style::text_anchor::Pos::new(
+                                plotters::style::text_anchor::HPos::Center,
+                                plotters::style::text_anchor::VPos::Center,
+                            )),
+                    )))
+                    .map_err(e)?;
+            }
+        }
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
+}
+
 /// Per-agent line colours (matplotlib's tab10), cycled.
 const AGENT_COLORS: [plotters::style::RGBColor; 10] = {
     use plotters::style::RGBColor as C;

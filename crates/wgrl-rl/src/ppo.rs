@@ -488,7 +488,7 @@ impl PpoSlots {
             traj_obs: plan.add(
                 "ppo.rollout_obs",
                 Category::Rollout,
-                rows * desc.obs_dim as u64,
+                rows * desc.obs_out() as u64,
             ),
             scratch: plan.add("ppo.activations", Category::Activations, scratch_vec4),
             hyper: plan.add("ppo.hyper", Category::Stats, agents),
@@ -646,7 +646,7 @@ impl PpoKernels {
             .collect();
         let gae_ref = table.push(&block(0, shape.steps, 0));
         let total = shape.epochs * shape.minibatches;
-        let per = update_steps_per_dispatch(net, shape, desc.obs_dim, desc.num_actions());
+        let per = update_steps_per_dispatch(net, shape, desc.obs_out(), desc.num_actions());
         let update_refs: Vec<_> = (0..total)
             .step_by(per as usize)
             .map(|first| {

@@ -171,10 +171,22 @@ impl std::fmt::Debug for Trainer {
 /// The env a config trains on: its custom env manifest (`env_file`) if it names
 /// one, else the built-in env called `env`.
 pub fn env_descriptor(config: &TrainConfig) -> Result<EnvDescriptor, TrainError> {
-    match &config.env_file {
-        Some(path) => Ok(custom::load(std::path::Path::new(path))?),
-        None => Ok(builtin(&config.env)?),
-    }
+    let desc = match &config.env_file {
+        Some(path) => custom::load(std::path::Path::new(path))?,
+        None => builtin(&config.env)?,
+    };
+    with_task(&desc, config)
+}
+
+/// `desc` with the config's task distribution (`[task]`).
+fn with_task(desc: &EnvDescriptor, config: &TrainConfig) -> Result<EnvDescriptor, TrainError> {
+    let params: Vec<(String, wgrl_envs::TaskValue)> = config
+        .task
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    Ok(desc.with_task(&params, &config.task.observe)?)
 }
 
 /// The network of a config (actor-critic MLP).
@@ -187,7 +199,7 @@ pub fn network(config: &TrainConfig, desc: &EnvDescriptor) -> Result<NetLayout, 
         ))
     })?;
     Ok(NetLayout::actor_critic(
-        desc.obs_dim,
+        desc.obs_out(),
         desc.num_actions(),
         config.model.width,
         config.model.depth,
@@ -251,18 +263,18 @@ fn check_plan(
             "agents x ceil(ppo.envs / {ROLLOUT_WG}) = {rollout_groups} rollout workgroups, more than this device's {max_groups}; reduce agents or ppo.envs"
         ));
     }
-    let rows = agents * shape.envs as u64 * shape.steps as u64 * desc.obs_dim.max(1) as u64;
+    let rows = agents * shape.envs as u64 * shape.steps as u64 * desc.obs_out().max(1) as u64;
     if rows > u32::MAX as u64 {
         return plan_error(format!(
             "agents x ppo.envs x ppo.steps x {} observation floats = {rows} values, more than the kernels' 32-bit indices address ({}); reduce agents, ppo.envs or ppo.steps",
-            desc.obs_dim,
+            desc.obs_out(),
             u32::MAX
         ));
     }
     if ctx.adapter().device_type == "cpu" {
         let cap = wgrl_nn::budget::LAVAPIPE_LOOP_LIMIT;
         let (per, scan) =
-            crate::ppo::update_step_iterations(net, shape, desc.obs_dim, desc.num_actions());
+            crate::ppo::update_step_iterations(net, shape, desc.obs_out(), desc.num_actions());
         if per + scan > cap {
             return plan_error(format!(
                 "one minibatch of {} samples needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap} \
@@ -291,10 +303,10 @@ fn build_run(
     seed: u32,
     with_update: bool,
 ) -> Result<(Arena, PpoSlots, PpoKernels), TrainError> {
-    let rollout = RolloutLayout::new(net, desc.obs_dim, desc.num_actions(), shape);
+    let rollout = RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape);
     check_plan(ctx, desc, net, shape, &rollout)?;
     let env_layout = desc.check()?;
-    let scratch = ScratchLayout::new(net, desc.obs_dim, shape.m4());
+    let scratch = ScratchLayout::new(net, desc.obs_out(), shape.m4());
     let mut plan = ArenaPlan::new();
     let slots = PpoSlots::plan(&mut plan, desc, &env_layout, net, shape, &scratch, &rollout);
     let arena = Arena::new(ctx, &plan)?;
@@ -334,6 +346,12 @@ impl Trainer {
         desc: EnvDescriptor,
     ) -> Result<Self, TrainError> {
         config.validate()?;
+        // The config's task distribution, unless the caller's env already has one.
+        let desc = if config.task.is_empty() {
+            desc
+        } else {
+            with_task(&desc, config)?
+        };
         let mut config = config.clone();
         config.env = desc.name.clone();
         let config = &config;
@@ -426,7 +444,7 @@ impl Trainer {
                 self.shape.envs,
             ),
             steps: self.shape.steps,
-            obs_dim: self.desc.obs_dim,
+            obs_dim: self.desc.obs_out(),
             observations: self.arena.slice(self.slots.traj_obs),
             transitions: self.arena.slice(self.slots.traj),
         }
@@ -712,15 +730,217 @@ pub fn evaluate(
     episodes: u32,
     seed: u32,
 ) -> Result<EvalReport, TrainError> {
-    if episodes == 0 {
+    let config = &ck.config;
+    config.validate()?;
+    let desc = env_descriptor(config)?;
+    let returns = greedy_returns(ctx, ck, &desc, episodes, None, seed)?;
+    Ok(EvalReport { returns })
+}
+
+/// One axis of an evaluation grid: an env parameter and the values it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridAxis {
+    /// Parameter name (a field of the env's `EnvParams`).
+    pub name: String,
+    /// Values, in order.
+    pub values: Vec<f32>,
+}
+
+impl GridAxis {
+    /// Parses `name=lo:hi:n`: `n` evenly spaced values from `lo` to `hi` (just `lo`
+    /// when `n` is 1).
+    pub fn parse(spec: &str) -> Result<Self, crate::error::ConfigError> {
+        let bad = |why: &str| {
+            crate::error::ConfigError::Invalid(format!(
+                "--grid '{spec}': {why}; write name=lo:hi:n, for example length=0.25:1.0:4"
+            ))
+        };
+        let (name, range) = spec.split_once('=').ok_or_else(|| bad("no '='"))?;
+        let parts: Vec<&str> = range.split(':').collect();
+        let [lo, hi, n] = parts[..] else {
+            return Err(bad("expected three ':'-separated fields after '='"));
+        };
+        let lo: f32 = lo.trim().parse().map_err(|_| bad(&format!("lo '{lo}' is not a number")))?;
+        let hi: f32 = hi.trim().parse().map_err(|_| bad(&format!("hi '{hi}' is not a number")))?;
+        let n: i64 = n.trim().parse().map_err(|_| bad(&format!("n '{n}' is not a whole number")))?;
+        if n < 1 {
+            return Err(bad(&format!("n = {n}; a grid axis needs at least 1 value")));
+        }
+        if !(lo.is_finite() && hi.is_finite()) || lo > hi {
+            return Err(bad(&format!("lo = {lo} must be finite and at most hi = {hi}")));
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(bad("the parameter name is empty"));
+        }
+        let n = n as usize;
+        let values = (0..n)
+            .map(|i| {
+                if n == 1 {
+                    lo
+                } else {
+                    // In f64, so that the ends are exactly lo and hi.
+                    (lo as f64 + (hi as f64 - lo as f64) * i as f64 / (n - 1) as f64) as f32
+                }
+            })
+            .collect();
+        Ok(GridAxis {
+            name: name.to_string(),
+            values,
+        })
+    }
+}
+
+/// Greedy returns at every point of a parameter grid.
+#[derive(Debug, Clone)]
+pub struct GridReport {
+    /// The axes, in the order given.
+    pub axes: Vec<GridAxis>,
+    /// One entry per grid point, the last axis varying fastest.
+    pub points: Vec<GridPoint>,
+}
+
+/// One point of a [`GridReport`].
+#[derive(Debug, Clone)]
+pub struct GridPoint {
+    /// The parameter values, one per axis.
+    pub values: Vec<f32>,
+    /// Every episode's return at this point (all agents).
+    pub returns: Vec<f32>,
+}
+
+impl GridPoint {
+    /// Mean return.
+    pub fn mean(&self) -> f64 {
+        self.returns.iter().map(|&r| r as f64).sum::<f64>() / self.returns.len().max(1) as f64
+    }
+    /// Smallest return.
+    pub fn min(&self) -> f32 {
+        self.returns.iter().copied().fold(f32::INFINITY, f32::min)
+    }
+    /// Largest return.
+    pub fn max(&self) -> f32 {
+        self.returns.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+    }
+}
+
+/// Evaluates a checkpoint's greedy policies over a grid of env parameter values:
+/// `episodes` episodes per agent at every point of the axes' product. Parameters on
+/// the grid are fixed per env (the training task's sampling of them is off);
+/// other task settings stay as trained, so observed parameters are still observed.
+pub fn evaluate_grid(
+    ctx: &Context,
+    ck: &Checkpoint,
+    axes: &[GridAxis],
+    episodes: u32,
+    seed: u32,
+) -> Result<GridReport, TrainError> {
+    let config = &ck.config;
+    config.validate()?;
+    let mut desc = env_descriptor(config)?;
+    let mut fields = Vec::with_capacity(axes.len());
+    for axis in axes {
+        let i = desc
+            .params
+            .iter()
+            .position(|p| p.name == axis.name)
+            .ok_or_else(|| {
+                EnvError::Invalid(format!(
+                    "--grid names '{}', which is not a parameter of {}; its parameters are: {}",
+                    axis.name,
+                    desc.name,
+                    desc.params
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        if fields.contains(&i) {
+            return Err(EnvError::Invalid(format!("--grid names '{}' twice", axis.name)).into());
+        }
+        if let Some((lo, hi)) = desc.params[i].range
+            && axis.values.iter().any(|v| !(lo..=hi).contains(v))
+        {
+            return Err(EnvError::Invalid(format!(
+                "--grid {}: values must lie in [{lo}, {hi}], the range {} declares",
+                axis.name, desc.name
+            ))
+            .into());
+        }
+        fields.push(i);
+    }
+    desc.task.sampled.retain(|(i, _, _)| !fields.contains(i));
+    let mut points: Vec<Vec<f32>> = vec![Vec::new()];
+    for axis in axes {
+        points = points
+            .iter()
+            .flat_map(|p| {
+                axis.values.iter().map(move |&v| {
+                    let mut q = p.clone();
+                    q.push(v);
+                    q
+                })
+            })
+            .collect();
+    }
+    let n_points = points.len() as u32;
+    let envs = n_points.checked_mul(episodes).ok_or_else(|| {
+        crate::error::ConfigError::Invalid(format!(
+            "{n_points} grid points x {episodes} episodes is too many envs; use fewer"
+        ))
+    })?;
+    let base = desc.default_params();
+    let mut params = Vec::with_capacity(config.agents as usize * envs as usize * base.len());
+    for _ in 0..config.agents {
+        for point in &points {
+            let mut p = base.clone();
+            for (&i, &v) in fields.iter().zip(point) {
+                p[i] = v;
+            }
+            for _ in 0..episodes {
+                params.extend_from_slice(&p);
+            }
+        }
+    }
+    let returns = greedy_returns(ctx, ck, &desc, envs, Some(&params), seed)?;
+    let points = points
+        .into_iter()
+        .enumerate()
+        .map(|(k, values)| {
+            let lo = k * episodes as usize;
+            GridPoint {
+                values,
+                returns: returns
+                    .iter()
+                    .flat_map(|r| r[lo..lo + episodes as usize].iter().copied())
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(GridReport {
+        axes: axes.to_vec(),
+        points,
+    })
+}
+
+/// Each agent's greedy return on each of `envs` envs (one episode each, from fresh
+/// resets keyed by `seed`), with per-env parameters `params` if given.
+fn greedy_returns(
+    ctx: &Context,
+    ck: &Checkpoint,
+    desc: &EnvDescriptor,
+    envs: u32,
+    params: Option<&[f32]>,
+    seed: u32,
+) -> Result<Vec<Vec<f32>>, TrainError> {
+    if envs == 0 {
         return Err(
             crate::error::ConfigError::Invalid("--episodes must be at least 1".into()).into(),
         );
     }
     let config = &ck.config;
-    config.validate()?;
-    let desc = env_descriptor(config)?;
-    let net = network(config, &desc)?;
+    let net = network(config, desc)?;
     if net.param_count != ck.param_count
         || ck.params.len() as u64 != net.param_count as u64 * config.agents as u64
     {
@@ -731,15 +951,15 @@ pub fn evaluate(
         .into());
     }
     // Every env runs one time limit's worth of steps, so each finishes an episode.
-    let batch = episodes.checked_mul(desc.max_episode_steps).ok_or_else(|| {
+    let batch = envs.checked_mul(desc.max_episode_steps).ok_or_else(|| {
         crate::error::ConfigError::Invalid(format!(
-            "--episodes {episodes} x {} steps per episode is too many for one evaluation; use fewer episodes",
+            "{envs} evaluation envs x {} steps per episode is too many for one evaluation; use fewer episodes",
             desc.max_episode_steps
         ))
     })?;
     let shape = PpoShape {
         agents: config.agents,
-        envs: episodes,
+        envs,
         steps: desc.max_episode_steps,
         epochs: 1,
         // No update runs; one-sample minibatches keep its unused scratch minimal.
@@ -749,16 +969,19 @@ pub fn evaluate(
         norm_adv: false,
         clip_vloss: false,
     };
-    let (arena, slots, kernels) = build_run(ctx, &desc, &net, &shape, seed, false)?;
+    let (arena, slots, kernels) = build_run(ctx, desc, &net, &shape, seed, false)?;
     arena.write(slots.params, &ck.params)?;
     arena.write(slots.hyper, &hyper_of(config))?;
+    if let Some(p) = params {
+        arena.write(slots.env.params, p)?;
+    }
     let mut rec = Recorder::new();
     kernels.env.record(&mut rec, EnvMode::Reset);
     kernels.record_rollout(&mut rec, true);
     rec.submit(ctx);
     let traj: Vec<Transition> = arena.read(slots.traj)?;
-    let (t_max, n) = (shape.steps as usize, episodes as usize);
-    let returns = (0..config.agents as usize)
+    let (t_max, n) = (shape.steps as usize, envs as usize);
+    Ok((0..config.agents as usize)
         .map(|a| {
             (0..n)
                 .map(|e| {
@@ -769,6 +992,5 @@ pub fn evaluate(
                 })
                 .collect()
         })
-        .collect();
-    Ok(EvalReport { returns })
+        .collect())
 }
