@@ -13,7 +13,10 @@ fn main() {
         (65536, 500, 15)
     };
     // The built-in envs and the custom-env example, loaded from its manifest.
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom_env/point_mass.toml");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/custom_env/point_mass.toml"
+    );
     let mut descs: Vec<_> = BUILTIN_ENVS
         .iter()
         .map(|name| builtin(name).expect("built-in env"))

@@ -223,6 +223,37 @@ fn train_writes_the_run_folder_and_eval_reads_its_checkpoint() {
     assert!(o.status.success(), "{t}");
     assert!(t.contains("mean") && t.contains("agent 1"), "{t}");
 
+    // A grid over two parameters: a table and a heatmap beside the checkpoint.
+    let o = wgrl(&[
+        "eval",
+        "--checkpoint",
+        ckpt_s,
+        "--episodes",
+        "1",
+        "--grid",
+        "length=0.25:0.75:2",
+        "--grid",
+        "force_mag=5:15:2",
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("length") && t.contains("force_mag") && t.contains("mean"),
+        "{t}"
+    );
+    let heatmap = std::fs::read_to_string(run.join("grid_length_force_mag.svg")).unwrap();
+    assert!(heatmap.contains("<svg"));
+    for (grid, want) in [
+        ("length=0.75:0.25:2", "at most hi"),
+        ("length=0.25:0.75:0", "at least 1 value"),
+        ("mass=1:2:2", "not a parameter of CartPole-v1"),
+    ] {
+        let o = wgrl(&["eval", "--checkpoint", ckpt_s, "--grid", grid]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        assert!(t.contains(want) && !t.contains("panicked"), "{grid}: {t}");
+    }
+
     // A flipped byte is reported as corruption.
     let mut bytes = std::fs::read(&ckpt).unwrap();
     let i = bytes.len() / 2;
@@ -270,6 +301,19 @@ fn train_rejects_bad_input_before_writing_anything() {
         &["total_steps = 0", "--total-steps"],
     );
     bad_train("lr", &["--set", "ppo.lr=-1"], &["ppo.lr = -1", "> 0"]);
+    bad_train(
+        "task-name",
+        &["--set", "task.params.lenght=[0.3, 0.6]"],
+        &[
+            "'lenght'",
+            "gravity, masscart, masspole, length, force_mag, tau",
+        ],
+    );
+    bad_train(
+        "task-range",
+        &["--set", "task.params.length=[0.6, 0.3]"],
+        &["task.params.length = [0.6, 0.3]", "lo is greater than hi"],
+    );
     bad_train(
         "key",
         &["--set", "ppo.learning_rate=1e-3"],

@@ -42,7 +42,10 @@ pub fn run(args: EvalArgs, device: &DeviceArgs) -> anyhow::Result<()> {
         .map(|g| GridAxis::parse(g))
         .collect::<Result<Vec<_>, _>>()?;
     if args.heatmap.is_some() && axes.len() != 2 {
-        anyhow::bail!("--heatmap needs exactly two --grid parameters (got {})", axes.len());
+        anyhow::bail!(
+            "--heatmap needs exactly two --grid parameters (got {})",
+            axes.len()
+        );
     }
     let mut ck = Checkpoint::load(&args.checkpoint)?;
     if let Some(f) = &args.env_file {
@@ -115,7 +118,12 @@ fn print_grid(args: &EvalArgs, ck: &Checkpoint, report: &GridReport) -> anyhow::
         for (v, w) in p.values.iter().zip(&width) {
             row.push_str(&format!("{v:>w$.4}  "));
         }
-        println!("{row}{:>10.1}  {:>10.1}  {:>10.1}", p.mean(), p.min(), p.max());
+        println!(
+            "{row}{:>10.1}  {:>10.1}  {:>10.1}",
+            p.mean(),
+            p.min(),
+            p.max()
+        );
     }
     if let [y, x] = &report.axes[..] {
         let path = args.heatmap.clone().unwrap_or_else(|| {
@@ -126,7 +134,13 @@ fn print_grid(args: &EvalArgs, ck: &Checkpoint, report: &GridReport) -> anyhow::
         });
         let means: Vec<f64> = report.points.iter().map(|p| p.mean()).collect();
         let title = format!("{}: mean greedy return", ck.config.env);
-        plot_heatmap(&path, &title, (&x.name, &x.values), (&y.name, &y.values), &means)?;
+        plot_heatmap(
+            &path,
+            &title,
+            (&x.name, &x.values),
+            (&y.name, &y.values),
+            &means,
+        )?;
         println!("heatmap: {}", path.display());
     }
     Ok(())

@@ -40,7 +40,9 @@ impl<'de> Deserialize<'de> for TaskValue {
         impl<'de> Visitor<'de> for V {
             type Value = TaskValue;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number (a fixed value) or [lo, hi] (a range sampled per env at every reset)")
+                f.write_str(
+                    "a number (a fixed value) or [lo, hi] (a range sampled per env at every reset)",
+                )
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<TaskValue, E> {
                 Ok(TaskValue::Fixed(v as f32))
@@ -103,7 +105,9 @@ impl TaskSpec {
                 hi - lo
             ));
         }
-        out.push_str("    return p;\n}\n\nfn observe(s: EnvState, p: EnvParams) -> array<f32, OBS_OUT> {\n");
+        out.push_str(
+            "    return p;\n}\n\nfn observe(s: EnvState, p: EnvParams) -> array<f32, OBS_OUT> {\n",
+        );
         if self.observed.is_empty() {
             out.push_str("    return env_observe(s, p);\n}\n");
         } else {

@@ -1210,11 +1210,18 @@ mod tests {
             "agents=2",
             "ppo.lr=[1e-3, 2.5e-4]",
             "model.activation=relu",
+            "task.params.length=[0.25, 1.0]",
+            "task.params.masspole=0.2",
+            "task.observe=['length']",
         ]))
         .unwrap();
         c.seed = 42;
         let text = c.to_toml_string();
         assert!(text.contains("lr = [0.001, 0.00025]"), "{text}");
+        assert!(
+            text.contains("length = [0.25, 1.0]") && text.contains("masspole = 0.2"),
+            "{text}"
+        );
         let (_dir, file) = temp_file("config.toml", &text);
         let back = resolve(&Overrides {
             config_file: Some(file),

@@ -21,10 +21,10 @@ pub use config::{
 };
 pub use error::{CheckpointError, ConfigError, OutputError};
 pub use output::{
-    AdapterSummary, MemorySummary, MetricsCsv, MetricsRow, RunDir, Summary, plot_heatmap, plot_learning_curve,
-    write_atomic,
+    AdapterSummary, MemorySummary, MetricsCsv, MetricsRow, RunDir, Summary, plot_heatmap,
+    plot_learning_curve, write_atomic,
 };
 pub use trainer::{
-    EvalReport, GridAxis, GridPoint, GridReport, LogPoint, RolloutBuffers, TrainError, TrainReport, Trainer, env_descriptor,
-    evaluate, evaluate_grid,
+    EvalReport, GridAxis, GridPoint, GridReport, LogPoint, RolloutBuffers, TrainError, TrainReport,
+    Trainer, env_descriptor, evaluate, evaluate_grid,
 };

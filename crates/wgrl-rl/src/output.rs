@@ -533,7 +533,11 @@ fn render_heatmap(
                         colour(v).filled(),
                     )))
                     .map_err(e)?;
-                let text = if v.is_finite() { compact(v) } else { "n/a".into() };
+                let text = if v.is_finite() {
+                    compact(v)
+                } else {
+                    "n/a".into()
+                };
                 let ink = if v.is_finite() && hi > lo && (v - lo) / (hi - lo) > 0.6 {
                     BLACK
                 } else {
@@ -543,13 +547,12 @@ fn render_heatmap(
                     .draw_series(std::iter::once(Text::new(
                         text,
                         (x0 + 0.5, y0 + 0.5),
-                        ("sans-serif", 16)
-                            .into_font()
-                            .color(&ink)
-                            .pos(plotters::style::text_anchor::Pos::new(
+                        ("sans-serif", 16).into_font().color(&ink).pos(
+                            plotters::style::text_anchor::Pos::new(
                                 plotters::style::text_anchor::HPos::Center,
                                 plotters::style::text_anchor::VPos::Center,
-                            )),
+                            ),
+                        ),
                     )))
                     .map_err(e)?;
             }

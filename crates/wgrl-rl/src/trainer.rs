@@ -760,14 +760,25 @@ impl GridAxis {
         let [lo, hi, n] = parts[..] else {
             return Err(bad("expected three ':'-separated fields after '='"));
         };
-        let lo: f32 = lo.trim().parse().map_err(|_| bad(&format!("lo '{lo}' is not a number")))?;
-        let hi: f32 = hi.trim().parse().map_err(|_| bad(&format!("hi '{hi}' is not a number")))?;
-        let n: i64 = n.trim().parse().map_err(|_| bad(&format!("n '{n}' is not a whole number")))?;
+        let lo: f32 = lo
+            .trim()
+            .parse()
+            .map_err(|_| bad(&format!("lo '{lo}' is not a number")))?;
+        let hi: f32 = hi
+            .trim()
+            .parse()
+            .map_err(|_| bad(&format!("hi '{hi}' is not a number")))?;
+        let n: i64 = n
+            .trim()
+            .parse()
+            .map_err(|_| bad(&format!("n '{n}' is not a whole number")))?;
         if n < 1 {
             return Err(bad(&format!("n = {n}; a grid axis needs at least 1 value")));
         }
         if !(lo.is_finite() && hi.is_finite()) || lo > hi {
-            return Err(bad(&format!("lo = {lo} must be finite and at most hi = {hi}")));
+            return Err(bad(&format!(
+                "lo = {lo} must be finite and at most hi = {hi}"
+            )));
         }
         let name = name.trim();
         if name.is_empty() {
@@ -820,7 +831,10 @@ impl GridPoint {
     }
     /// Largest return.
     pub fn max(&self) -> f32 {
-        self.returns.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+        self.returns
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max)
     }
 }
 

@@ -154,3 +154,88 @@ fn the_learning_rate_anneals_to_zero_and_never_below() {
     let again = t.train(|_| {}).unwrap();
     assert_eq!(again.last.agents[0].lr, 0.0);
 }
+
+#[test]
+fn a_task_distribution_is_sampled_in_the_rollout_observed_and_evaluated_on_a_grid() {
+    let ctx = ctx();
+    let cfg = small(&[
+        "task.params.length=[0.25, 1.0]",
+        "task.params.masspole=0.2",
+        "task.observe=['length']",
+    ]);
+    let mut t = Trainer::new(&ctx, &cfg).unwrap();
+    assert_eq!(t.env().obs_out(), 5);
+    assert_eq!(t.network().layers[0].n_in, 5);
+    t.train(|_| {}).unwrap();
+    let (arena, slots) = t.arena();
+    // CartPole's params: gravity, masscart, masspole, length, force_mag, tau.
+    let params: Vec<f32> = arena.read(slots.env.params).unwrap();
+    let lengths: Vec<f32> = params.chunks(6).map(|p| p[3]).collect();
+    assert!(
+        lengths.iter().all(|l| (0.25..=1.0).contains(l)),
+        "{lengths:?}"
+    );
+    assert!(
+        lengths.windows(2).any(|w| w[0] != w[1]),
+        "every env drew the same length"
+    );
+    assert!(params.chunks(6).all(|p| p[2] == 0.2));
+    // Every stored observation's fifth value is a sampled length; early random
+    // episodes are short, so the rollout saw many resets and many lengths.
+    let obs: Vec<f32> = arena.read(slots.traj_obs).unwrap();
+    let seen: Vec<f32> = obs.chunks(5).map(|o| o[4]).collect();
+    assert!(seen.iter().all(|l| (0.25..=1.0).contains(l)));
+    let mut distinct = seen.clone();
+    distinct.sort_by(f32::total_cmp);
+    distinct.dedup();
+    assert!(
+        distinct.len() > 8,
+        "only {} distinct lengths observed",
+        distinct.len()
+    );
+
+    // The checkpoint keeps the task: a grid evaluation fixes length per env.
+    let ck = t.checkpoint().unwrap();
+    let axes = [wgrl_rl::GridAxis::parse("length=0.25:1.0:3").unwrap()];
+    let grid = wgrl_rl::evaluate_grid(&ctx, &ck, &axes, 2, 0).unwrap();
+    assert_eq!(grid.points.len(), 3);
+    assert_eq!(grid.points[2].values, vec![1.0]);
+    assert!(
+        grid.points
+            .iter()
+            .all(|p| p.returns.len() == 2 && p.mean() >= 1.0)
+    );
+    let e = wgrl_rl::evaluate_grid(
+        &ctx,
+        &ck,
+        &[wgrl_rl::GridAxis::parse("mass=1:2:2").unwrap()],
+        1,
+        0,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("'mass'") && e.contains("force_mag"), "{e}");
+}
+
+#[test]
+fn grid_specs_are_checked() {
+    use wgrl_rl::GridAxis;
+    assert_eq!(
+        GridAxis::parse("length=0.5:1.5:3").unwrap().values,
+        vec![0.5, 1.0, 1.5]
+    );
+    assert_eq!(
+        GridAxis::parse("length=0.5:1.5:1").unwrap().values,
+        vec![0.5]
+    );
+    for (spec, want) in [
+        ("length=0.5:1.5:0", "at least 1 value"),
+        ("length=1.5:0.5:3", "at most hi"),
+        ("length=0.5:1.5", "three ':'-separated fields"),
+        ("length", "no '='"),
+        ("length=a:1:2", "lo 'a' is not a number"),
+    ] {
+        let e = GridAxis::parse(spec).unwrap_err().to_string();
+        assert!(e.contains(want), "{spec}: {e}");
+    }
+}
