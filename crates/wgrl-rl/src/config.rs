@@ -1153,7 +1153,7 @@ mod tests {
         assert_eq!(
             e,
             "unknown config key 'zzzzqqq' (in --set); valid keys there: agents, algo, env, env_file, seed, \
-             total_steps, log, model, ppo"
+             total_steps, log, model, ppo, task"
         );
         let e = resolve(&sets(&["log.zzzzqqq=1"])).unwrap_err().to_string();
         assert!(
