@@ -66,13 +66,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (P.mode == MODE_RESET) {
         // Bump the counter so this reset never reuses an auto-reset's key.
         m.counter += 1u;
-        // The task's parameters first, so the reset already sees them.
-        var tr = rng_at(task_key, env, m.counter);
-        p = task_sample(p, &tr);
-        var r = rng_at(reset_key, env, m.counter);
-        s = env_reset(p, &r);
-        m.elapsed = 0u;
-        m.episode_return = 0.0;
+        s = begin_episode(&p, &m, task_key, reset_key, env);
         states[g] = s;
         env_meta[g] = m;
         env_params[g] = p;
@@ -113,12 +107,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                     final_obs[g * OBS_OUT + k] = fo[k];
                 }
             }
-            var tr = rng_at(task_key, env, m.counter);
-            p = task_sample(p, &tr);
-            var r = rng_at(reset_key, env, m.counter);
-            s = env_reset(p, &r);
-            m.elapsed = 0u;
-            m.episode_return = 0.0;
+            s = begin_episode(&p, &m, task_key, reset_key, env);
         }
     }
     states[g] = s;

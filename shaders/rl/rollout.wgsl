@@ -152,12 +152,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 ep_return = m.episode_return;
                 flags |= (m.elapsed & EPISODE_LENGTH_MASK) << 2u;
                 flags |= select(0u, FLAG_BAD_OBS, bad_obs);
-                var tr = rng_at(task_key, env, m.counter);
-                p = task_sample(p, &tr);
-                var r = rng_at(reset_key, env, m.counter);
-                s = env_reset(p, &r);
-                m.elapsed = 0u;
-                m.episode_return = 0.0;
+                s = begin_episode(&p, &m, task_key, reset_key, env);
             }
             traj[row] = Transition(action, flags, logp, value, res.reward, 0.0, 0.0, 0.0, ep_return);
         }

@@ -105,8 +105,20 @@ impl TaskSpec {
                 hi - lo
             ));
         }
+        out.push_str("    return p;\n}\n\n");
+        // Every kernel starts its episodes through this one function.
         out.push_str(
-            "    return p;\n}\n\nfn observe(s: EnvState, p: EnvParams) -> array<f32, OBS_OUT> {\n",
+            "// A new episode of env `env`: the task's parameters first (so the reset\n\
+             // sees them), then the state; the episode's bookkeeping restarts.\n\
+             fn begin_episode(p: ptr<function, EnvParams>, m: ptr<function, EnvMeta>,\n    \
+             task_key: vec4<u32>, reset_key: vec4<u32>, env: u32) -> EnvState {\n    \
+             var tr = rng_at(task_key, env, (*m).counter);\n    \
+             *p = task_sample(*p, &tr);\n    \
+             var r = rng_at(reset_key, env, (*m).counter);\n    \
+             (*m).elapsed = 0u;\n    \
+             (*m).episode_return = 0.0;\n    \
+             return env_reset(*p, &r);\n}\n\n\
+             fn observe(s: EnvState, p: EnvParams) -> array<f32, OBS_OUT> {\n",
         );
         if self.observed.is_empty() {
             out.push_str("    return env_observe(s, p);\n}\n");
