@@ -69,7 +69,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         s = begin_episode(&p, &m, task_key, reset_key, env);
         states[g] = s;
         env_meta[g] = m;
-        env_params[g] = p;
+        if (TASK_SAMPLES) {
+            env_params[g] = p;
+        }
         write_obs(g, observe(s, p));
         step_out[g] = StepOut(0.0, 0u, 0.0, 0u);
         return;
@@ -112,7 +114,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     states[g] = s;
     env_meta[g] = m;
-    env_params[g] = p;
+    if (TASK_SAMPLES) {
+        env_params[g] = p;
+    }
     write_obs(g, observe(s, p));
     step_out[g] = out;
 }

@@ -173,7 +173,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (live) {
         states[g] = s;
         env_meta[g] = m;
-        env_params[g] = p;
+        if (TASK_SAMPLES) {
+            env_params[g] = p;
+        }
     }
     if (P.last != 0u) {
         // Value of the observation after the rollout: GAE's bootstrap.

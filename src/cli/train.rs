@@ -175,7 +175,8 @@ pub fn run(args: TrainArgs, device: &DeviceArgs, start: Instant) -> anyhow::Resu
         .clone()
         .unwrap_or_else(|| default_out(&config, resolved.preset.as_deref()));
     let ctx = crate::context(device)?;
-    let mut trainer = Trainer::new(&ctx, &config)?;
+    // The env loaded and checked above, not loaded a second time.
+    let mut trainer = Trainer::with_env(&ctx, &config, desc.clone())?;
 
     let run = RunDir::create(&out)?;
     run.write(CONFIG_FILE, config.to_toml_string().as_bytes())?;

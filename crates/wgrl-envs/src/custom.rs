@@ -262,9 +262,8 @@ fn from_manifest(
         file: module_name,
     };
 
-    let (state_ty, state_fields) = ir.scalar_struct("EnvState", false)?;
+    let (_, state_fields) = ir.scalar_struct("EnvState", false)?;
     let (params_ty, param_fields) = ir.scalar_struct("EnvParams", true)?;
-    let _ = state_ty;
     ir.function(
         "env_reset",
         &["EnvParams", "ptr<function, Rng>"],

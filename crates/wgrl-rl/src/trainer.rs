@@ -171,11 +171,15 @@ impl std::fmt::Debug for Trainer {
 /// The env a config trains on: its custom env manifest (`env_file`) if it names
 /// one, else the built-in env called `env`.
 pub fn env_descriptor(config: &TrainConfig) -> Result<EnvDescriptor, TrainError> {
-    let desc = match &config.env_file {
+    with_task(&base_env(config)?, config)
+}
+
+/// The config's env without its task distribution.
+fn base_env(config: &TrainConfig) -> Result<EnvDescriptor, TrainError> {
+    Ok(match &config.env_file {
         Some(path) => custom::load(std::path::Path::new(path))?,
         None => builtin(&config.env)?,
-    };
-    with_task(&desc, config)
+    })
 }
 
 /// `desc` with the config's task distribution (`[task]`).
@@ -333,8 +337,7 @@ impl Trainer {
     /// initialises parameters (orthogonal, seeded) and resets the envs.
     pub fn new(ctx: &Context, config: &TrainConfig) -> Result<Self, TrainError> {
         config.validate()?;
-        let desc = env_descriptor(config)?;
-        Self::with_env(ctx, config, desc)
+        Self::with_env(ctx, config, base_env(config)?)
     }
 
     /// Like [`Trainer::new`] for an env the caller already holds: a custom env built
@@ -854,22 +857,7 @@ pub fn evaluate_grid(
     let mut desc = env_descriptor(config)?;
     let mut fields = Vec::with_capacity(axes.len());
     for axis in axes {
-        let i = desc
-            .params
-            .iter()
-            .position(|p| p.name == axis.name)
-            .ok_or_else(|| {
-                EnvError::Invalid(format!(
-                    "--grid names '{}', which is not a parameter of {}; its parameters are: {}",
-                    axis.name,
-                    desc.name,
-                    desc.params
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
+        let i = desc.param_index(&axis.name, "--grid")?;
         if fields.contains(&i) {
             return Err(EnvError::Invalid(format!("--grid names '{}' twice", axis.name)).into());
         }
