@@ -9,6 +9,13 @@ Each file holds
   transitions: one step from a recorded state (set on env.unwrapped.state);
   rollouts:    a reset state, the actions taken, and every state, reward and
                flag that followed, through Gymnasium's TimeLimit wrapper.
+
+Discrete envs record each action as an int. Box (continuous-action) envs record
+it as a list of floats, one per action dimension: the RAW action, drawn from a
+range wider than the action space's bounds (so about a third of the components
+are out of bounds) and rounded to float32 (the space's dtype). Those envs run
+inside gymnasium.wrappers.ClipAction, so the env sees the action clipped to the
+bounds, as wgrl's engine clips Box actions before the env sees them.
 """
 import json
 import os
@@ -152,6 +159,80 @@ def generic(name, sample_state, margin, policy_steps=None):
     return run
 
 
+def generic_box(name, sample_state, margin, widen=1.5):
+    """Like `generic`, for a Box action space: the env is wrapped in ClipAction
+    and each action is a list of floats, the raw (unclipped) action drawn
+    uniformly from the bounds' centre +/- `widen` times their half-width."""
+
+    def make():
+        return gym.wrappers.ClipAction(gym.make(name))
+
+    def run(rng):
+        env = make()
+        env.reset(seed=0)
+        u = env.unwrapped
+        # ClipAction's own action_space is unbounded; the bounds are the env's.
+        low = np.asarray(u.action_space.low, dtype=np.float64)
+        high = np.asarray(u.action_space.high, dtype=np.float64)
+        mid, half = (high + low) / 2, (high - low) / 2
+
+        def raw_action():
+            a = rng.uniform(mid - widen * half, mid + widen * half)
+            return a.astype(np.float32)
+
+        transitions = []
+        for i in range(400):
+            state = sample_state(rng, i)
+            action = raw_action()
+            u.state = state.copy()
+            obs, reward, terminated, truncated, _ = env.step(action)
+            transitions.append(
+                {
+                    "state": f(state),
+                    "action": f(action),
+                    "next_state": f(u.state),
+                    "obs": f(obs),
+                    "reward": float(reward),
+                    "terminated": bool(terminated),
+                    "margin": float(margin(u.state)),
+                }
+            )
+        rollouts = []
+        for k in range(3):
+            env = make()
+            env.reset(seed=200 + k)
+            reset_state = f(env.unwrapped.state)
+            actions, states, obss, rewards, terms, truncs, margins = [], [], [], [], [], [], []
+            while True:
+                action = raw_action()
+                obs, reward, terminated, truncated, _ = env.step(action)
+                actions.append(f(action))
+                states.append(f(env.unwrapped.state))
+                obss.append(f(obs))
+                rewards.append(float(reward))
+                terms.append(bool(terminated))
+                truncs.append(bool(truncated))
+                margins.append(float(margin(env.unwrapped.state)))
+                if terminated or truncated:
+                    break
+            rollouts.append(
+                {
+                    "policy": "random",
+                    "reset_state": reset_state,
+                    "actions": actions,
+                    "states": states,
+                    "obs": obss,
+                    "rewards": rewards,
+                    "terminated": terms,
+                    "truncated": truncs,
+                    "margins": margins,
+                }
+            )
+        return {"transitions": transitions, "rollouts": rollouts}
+
+    return run
+
+
 def mountain_car_state(rng):
     # Positions across the track (both walls and the goal), speeds up to the cap.
     return np.array([rng.uniform(-1.25, 0.6), rng.uniform(-0.075, 0.075)])
@@ -177,12 +258,48 @@ def acrobot_margin(s):
     return -np.cos(s[0]) - np.cos(s[1] + s[0]) - 1.0
 
 
-SEEDS = {"CartPole-v1": 12345, "MountainCar-v0": 2024, "Acrobot-v1": 2025}
+def pendulum_state(rng, i):
+    # Gymnasium never normalises the unwrapped angle, so sample beyond +/-pi;
+    # speeds slightly beyond max_speed 8 exercise the speed clip.
+    return np.array([rng.uniform(-3 * np.pi, 3 * np.pi), rng.uniform(-8.5, 8.5)])
+
+
+def pendulum_margin(s):
+    # Pendulum never terminates.
+    return 1.0
+
+
+def mountain_car_continuous_state(rng, i):
+    # Every 4th state near the goal, moving right, so that many steps terminate;
+    # the rest across the track (both walls and the goal), speeds up to the cap.
+    if i % 4 == 0:
+        return np.array([rng.uniform(0.40, 0.6), rng.uniform(0.0, 0.07)])
+    return np.array([rng.uniform(-1.25, 0.6), rng.uniform(-0.075, 0.075)])
+
+
+def mountain_car_continuous_margin(s):
+    # Terminated when position >= 0.45 and velocity >= 0.
+    return min(abs(s[0] - 0.45), abs(s[1])) if s[0] >= 0.40 else 1.0
+
+
+SEEDS = {
+    "CartPole-v1": 12345,
+    "MountainCar-v0": 2024,
+    "Acrobot-v1": 2025,
+    "Pendulum-v1": 2026,
+    "MountainCarContinuous-v0": 2027,
+}
 
 GENERATORS = {
     "CartPole-v1": cartpole,
     "MountainCar-v0": generic("MountainCar-v0", mountain_car_state, mountain_car_margin),
     "Acrobot-v1": generic("Acrobot-v1", acrobot_state, acrobot_margin),
+    "Pendulum-v1": generic_box("Pendulum-v1", pendulum_state, pendulum_margin),
+    "MountainCarContinuous-v0": generic_box(
+        "MountainCarContinuous-v0",
+        mountain_car_continuous_state,
+        mountain_car_continuous_margin,
+    ),
 }
 
 

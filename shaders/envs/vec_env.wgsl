@@ -39,8 +39,13 @@ struct StepOut {
 @group(0) @binding(6) var<storage, read_write> final_obs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> step_out: array<StepOut>;
 
-fn load_action(env: u32) -> Action {
-    return actions[env];
+// Env g's action: ACTION_WORDS words (a discrete index, or box floats as bits).
+fn load_action(g: u32) -> Action {
+    var w: array<u32, ACTION_WORDS>;
+    for (var k = 0u; k < ACTION_WORDS; k++) {
+        w[k] = actions[g * ACTION_WORDS + k];
+    }
+    return action_from_words(w);
 }
 
 fn write_obs(g: u32, o: array<f32, OBS_OUT>) {

@@ -6,7 +6,13 @@ use crate::shaders;
 use crate::task::TaskSpec;
 
 /// Names of the built-in envs.
-pub const BUILTIN_ENVS: &[&str] = &["CartPole-v1", "MountainCar-v0", "Acrobot-v1"];
+pub const BUILTIN_ENVS: &[&str] = &[
+    "CartPole-v1",
+    "MountainCar-v0",
+    "Acrobot-v1",
+    "Pendulum-v1",
+    "MountainCarContinuous-v0",
+];
 
 fn params(list: &[(&str, f32)]) -> Vec<ParamSpec> {
     list.iter()
@@ -97,12 +103,70 @@ pub fn acrobot() -> EnvDescriptor {
     }
 }
 
+/// Pendulum-v1 with Gymnasium's constants, a box action (torque in [-2, 2]) and
+/// the 200-step limit. Gymnasium gives it no reward threshold; wgrl uses -200,
+/// the mean return PPO reaches when the pendulum swings up and stays up.
+pub fn pendulum() -> EnvDescriptor {
+    EnvDescriptor {
+        name: "Pendulum-v1".into(),
+        obs_dim: 3,
+        action_space: ActionSpace::Box {
+            low: vec![-2.0],
+            high: vec![2.0],
+        },
+        max_episode_steps: 200,
+        state_fields: ["theta", "theta_dot"].map(String::from).to_vec(),
+        params: params(&[
+            ("max_speed", 8.0),
+            ("max_torque", 2.0),
+            ("dt", 0.05),
+            ("g", 10.0),
+            ("m", 1.0),
+            ("l", 1.0),
+        ]),
+        solved_threshold: Some(-200.0),
+        module_name: shaders::PENDULUM.0.into(),
+        task: TaskSpec::default(),
+        module_source: shaders::PENDULUM.1.into(),
+    }
+}
+
+/// MountainCarContinuous-v0 with Gymnasium's constants, a box action (force in
+/// [-1, 1]), the 999-step limit and the 90 threshold.
+pub fn mountain_car_continuous() -> EnvDescriptor {
+    EnvDescriptor {
+        name: "MountainCarContinuous-v0".into(),
+        obs_dim: 2,
+        action_space: ActionSpace::Box {
+            low: vec![-1.0],
+            high: vec![1.0],
+        },
+        max_episode_steps: 999,
+        state_fields: ["position", "velocity"].map(String::from).to_vec(),
+        params: params(&[
+            ("min_position", -1.2),
+            ("max_position", 0.6),
+            ("max_speed", 0.07),
+            ("goal_position", 0.45),
+            ("goal_velocity", 0.0),
+            ("power", 0.0015),
+            ("gravity", 0.0025),
+        ]),
+        solved_threshold: Some(90.0),
+        module_name: shaders::MOUNTAIN_CAR_CONTINUOUS.0.into(),
+        task: TaskSpec::default(),
+        module_source: shaders::MOUNTAIN_CAR_CONTINUOUS.1.into(),
+    }
+}
+
 /// Looks up a built-in env by name (case-insensitive); unknown names list the valid ones.
 pub fn builtin(name: &str) -> Result<EnvDescriptor> {
     match name.to_ascii_lowercase().as_str() {
         "cartpole-v1" | "cartpole" => Ok(cartpole()),
         "mountaincar-v0" | "mountaincar" => Ok(mountain_car()),
         "acrobot-v1" | "acrobot" => Ok(acrobot()),
+        "pendulum-v1" | "pendulum" => Ok(pendulum()),
+        "mountaincarcontinuous-v0" | "mountaincarcontinuous" => Ok(mountain_car_continuous()),
         _ => Err(EnvError::UnknownEnv {
             name: name.to_string(),
             valid: BUILTIN_ENVS.iter().map(|s| s.to_string()).collect(),

@@ -2,7 +2,7 @@
 //! kernel's semantics (RNG keys, auto-reset, time limit) so GPU runs can be
 //! checked step for step.
 
-use crate::descriptor::EnvDescriptor;
+use crate::descriptor::{ActionSpace, EnvDescriptor};
 use crate::vec_env::{FLAG_TERMINATED, FLAG_TRUNCATED, StepOut};
 use wgrl_gpu::rng::{self, Rng};
 
@@ -10,8 +10,9 @@ use wgrl_gpu::rng::{self, Rng};
 pub trait ReferenceEnv {
     /// A fresh state drawn from `rng` (same draws as the WGSL `env_reset`).
     fn reset(&self, params: &[f32], rng: &mut Rng) -> Vec<f32>;
-    /// Advances `state` by one step; returns (reward, terminated).
-    fn step(&self, state: &mut [f32], params: &[f32], action: u32) -> (f32, bool);
+    /// Advances `state` by one step; returns (reward, terminated). `action` is
+    /// the discrete index as one f32, or a box action already clipped to its bounds.
+    fn step(&self, state: &mut [f32], params: &[f32], action: &[f32]) -> (f32, bool);
     /// The observation of `state`.
     fn observe(&self, state: &[f32], params: &[f32]) -> Vec<f32>;
 }
@@ -32,7 +33,8 @@ impl ReferenceEnv for CartPole {
         rng.uniform4().iter().map(|u| u * 0.1 - 0.05).collect()
     }
 
-    fn step(&self, s: &mut [f32], p: &[f32], action: u32) -> (f32, bool) {
+    fn step(&self, s: &mut [f32], p: &[f32], action: &[f32]) -> (f32, bool) {
+        let action = action[0] as u32;
         let [gravity, masscart, masspole, length, force_mag, tau] =
             [p[0], p[1], p[2], p[3], p[4], p[5]];
         let force = if action == 1 { force_mag } else { -force_mag };
@@ -68,7 +70,8 @@ impl ReferenceEnv for MountainCar {
         vec![rng.uniform4()[0] * 0.2 - 0.6, 0.0]
     }
 
-    fn step(&self, s: &mut [f32], p: &[f32], action: u32) -> (f32, bool) {
+    fn step(&self, s: &mut [f32], p: &[f32], action: &[f32]) -> (f32, bool) {
+        let action = action[0] as u32;
         let [min_x, max_x, max_speed, goal_x, goal_v, force, gravity] =
             [p[0], p[1], p[2], p[3], p[4], p[5], p[6]];
         let mut v = s[1] + (action as f32 - 1.0) * force + (3.0 * s[0]).cos() * (-gravity);
@@ -136,8 +139,8 @@ impl ReferenceEnv for Acrobot {
         rng.uniform4().iter().map(|u| u * 0.2 - 0.1).collect()
     }
 
-    fn step(&self, s: &mut [f32], p: &[f32], action: u32) -> (f32, bool) {
-        let torque = action as f32 - 1.0;
+    fn step(&self, s: &mut [f32], p: &[f32], action: &[f32]) -> (f32, bool) {
+        let torque = action[0] - 1.0;
         let h = p[8];
         let y0 = [s[0], s[1], s[2], s[3]];
         let add = |a: [f32; 4], b: [f32; 4], f: f32| {
@@ -169,12 +172,83 @@ impl ReferenceEnv for Acrobot {
     }
 }
 
+/// Pendulum-v1 (Gymnasium's `pendulum.py`, f32).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pendulum;
+
+impl Pendulum {
+    /// Python's `((x + pi) % (2 pi)) - pi` (floored modulo), as the kernel computes it.
+    pub fn angle_normalize(x: f32) -> f32 {
+        let pi = std::f32::consts::PI;
+        let period = 2.0 * pi;
+        let y = x + pi;
+        y - period * (y / period).floor() - pi
+    }
+}
+
+impl ReferenceEnv for Pendulum {
+    fn reset(&self, _params: &[f32], rng: &mut Rng) -> Vec<f32> {
+        let u = rng.uniform4();
+        vec![(u[0] * 2.0 - 1.0) * std::f32::consts::PI, u[1] * 2.0 - 1.0]
+    }
+
+    fn step(&self, s: &mut [f32], p: &[f32], action: &[f32]) -> (f32, bool) {
+        let [max_speed, max_torque, dt, g, m, l] = [p[0], p[1], p[2], p[3], p[4], p[5]];
+        let (th, thdot) = (s[0], s[1]);
+        let u = action[0].clamp(-max_torque, max_torque);
+        let an = Self::angle_normalize(th);
+        let costs = an * an + 0.1 * thdot * thdot + 0.001 * (u * u);
+        let newthdot = (thdot + (3.0 * g / (2.0 * l) * th.sin() + 3.0 / (m * l * l) * u) * dt)
+            .clamp(-max_speed, max_speed);
+        s[0] = th + newthdot * dt;
+        s[1] = newthdot;
+        (-costs, false)
+    }
+
+    fn observe(&self, s: &[f32], _p: &[f32]) -> Vec<f32> {
+        vec![s[0].cos(), s[0].sin(), s[1]]
+    }
+}
+
+/// MountainCarContinuous-v0 (Gymnasium's `continuous_mountain_car.py`, f32).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MountainCarContinuous;
+
+impl ReferenceEnv for MountainCarContinuous {
+    fn reset(&self, _params: &[f32], rng: &mut Rng) -> Vec<f32> {
+        vec![rng.uniform4()[0] * 0.2 - 0.6, 0.0]
+    }
+
+    fn step(&self, s: &mut [f32], p: &[f32], action: &[f32]) -> (f32, bool) {
+        let [min_x, max_x, max_speed, goal_x, goal_v, power, gravity] =
+            [p[0], p[1], p[2], p[3], p[4], p[5], p[6]];
+        let force = action[0].clamp(-1.0, 1.0);
+        let mut v =
+            (s[1] + force * power - gravity * (3.0 * s[0]).cos()).clamp(-max_speed, max_speed);
+        let x = (s[0] + v).clamp(min_x, max_x);
+        if x == min_x && v < 0.0 {
+            v = 0.0;
+        }
+        s[0] = x;
+        s[1] = v;
+        let terminated = x >= goal_x && v >= goal_v;
+        let reward = if terminated { 100.0 } else { 0.0 } - action[0] * action[0] * 0.1;
+        (reward, terminated)
+    }
+
+    fn observe(&self, s: &[f32], _p: &[f32]) -> Vec<f32> {
+        s.to_vec()
+    }
+}
+
 /// The CPU reference of a built-in env by name.
 pub fn reference(name: &str) -> Option<Box<dyn ReferenceEnv>> {
     match name {
         "CartPole-v1" => Some(Box::new(CartPole)),
         "MountainCar-v0" => Some(Box::new(MountainCar)),
         "Acrobot-v1" => Some(Box::new(Acrobot)),
+        "Pendulum-v1" => Some(Box::new(Pendulum)),
+        "MountainCarContinuous-v0" => Some(Box::new(MountainCarContinuous)),
         _ => None,
     }
 }
@@ -231,17 +305,35 @@ impl ReferenceVecEnv {
         }
     }
 
-    /// The action the GPU's random mode draws for env `g` at its current counter.
-    pub fn random_action(&self, g: usize) -> u32 {
+    /// The action the GPU's random mode draws for env `g` at its current counter
+    /// (the index as one f32 for discrete spaces).
+    pub fn random_action(&self, g: usize) -> Vec<f32> {
         let (seed, agent, stream) = self.key(g, rng::STREAM_ACTION);
         let mut r = Rng::new(seed, agent, g as u32 % self.envs, self.meta[g].1, stream);
-        let n = self.desc.num_actions();
-        ((r.uniform4()[0] * n as f32) as u32).min(n - 1)
+        match &self.desc.action_space {
+            ActionSpace::Discrete { n } => {
+                vec![((r.uniform4()[0] * *n as f32) as u32).min(n - 1) as f32]
+            }
+            ActionSpace::Box { low, high } => low
+                .iter()
+                .zip(high)
+                .map(|(&lo, &hi)| lo + (hi - lo) * r.uniform4()[0])
+                .collect(),
+        }
     }
 
-    /// One step of env `g`, with auto-reset; returns the step's record.
-    pub fn step_one(&mut self, g: usize, action: u32) -> StepOut {
-        let (reward, terminated) = self.env.step(&mut self.states[g], &self.params, action);
+    /// One step of env `g`, with auto-reset; returns the step's record. Box
+    /// actions are clipped to the space's bounds first, as the kernel does.
+    pub fn step_one(&mut self, g: usize, action: &[f32]) -> StepOut {
+        let action: Vec<f32> = match &self.desc.action_space {
+            ActionSpace::Discrete { .. } => action.to_vec(),
+            ActionSpace::Box { low, high } => action
+                .iter()
+                .zip(low.iter().zip(high))
+                .map(|(a, (&lo, &hi))| a.clamp(lo, hi))
+                .collect(),
+        };
+        let (reward, terminated) = self.env.step(&mut self.states[g], &self.params, &action);
         let m = &mut self.meta[g];
         m.1 += 1;
         m.0 += 1;

@@ -11,7 +11,7 @@
 //! obs_dim = 4
 //! max_episode_steps = 200
 //! solved_threshold = -15.0            # optional
-//! action_space = { type = "discrete", n = 5 }
+//! action_space = { type = "discrete", n = 5 }   # or { type = "box", low = [-1.0], high = [1.0] }
 //!
 //! [params]                            # one entry per EnvParams field
 //! dt = { default = 0.1 }
@@ -57,14 +57,22 @@ pub struct Manifest {
     pub description: Option<String>,
 }
 
-/// `action_space = { type = "discrete", n = N }`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// `action_space = { type = "discrete", n = N }` or
+/// `action_space = { type = "box", low = [..], high = [..] }`.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ActionSpaceManifest {
     /// `n` actions, `0..n`.
     Discrete {
         /// Number of actions.
         n: u32,
+    },
+    /// Continuous actions in a box; the engine clips actions to it.
+    Box {
+        /// Lower bound per dimension.
+        low: Vec<f32>,
+        /// Upper bound per dimension.
+        high: Vec<f32>,
     },
 }
 
@@ -206,13 +214,26 @@ fn from_manifest(
             ),
         ));
     }
-    let ActionSpaceManifest::Discrete { n } = m.action_space;
-    if n == 0 {
-        return Err(manifest_err(
-            None,
-            "action_space.n = 0; a discrete space needs at least one action".into(),
-        ));
+    let action_space = match &m.action_space {
+        ActionSpaceManifest::Discrete { n } => ActionSpace::Discrete { n: *n },
+        ActionSpaceManifest::Box { low, high } => ActionSpace::Box {
+            low: low.clone(),
+            high: high.clone(),
+        },
+    };
+    if let Some(problem) = action_space.problem() {
+        return Err(manifest_err(None, format!("action_space: {problem}")));
     }
+    let (action_ty, action_note) = match &action_space {
+        ActionSpace::Discrete { .. } => ("u32".to_string(), "Action = u32".to_string()),
+        ActionSpace::Box { low, .. } => (
+            format!("array<f32, {}>", low.len()),
+            format!(
+                "Action = array<f32, ACTION_DIM>, ACTION_DIM = {}",
+                low.len()
+            ),
+        ),
+    };
     for (name, p) in &m.params {
         let v = p.get_ref();
         if !v.default.is_finite() {
@@ -245,7 +266,7 @@ fn from_manifest(
     let mut desc = EnvDescriptor {
         name: m.name.clone(),
         obs_dim: m.obs_dim,
-        action_space: ActionSpace::Discrete { n },
+        action_space,
         max_episode_steps: m.max_episode_steps,
         state_fields: Vec::new(),
         params: Vec::new(),
@@ -272,9 +293,11 @@ fn from_manifest(
     )?;
     ir.function(
         "env_step",
-        &["ptr<function, EnvState>", "EnvParams", "u32"],
+        &["ptr<function, EnvState>", "EnvParams", &action_ty],
         "StepResult",
-        "fn env_step(s: ptr<function, EnvState>, p: EnvParams, action: Action) -> StepResult  (Action = u32)",
+        &format!(
+            "fn env_step(s: ptr<function, EnvState>, p: EnvParams, action: Action) -> StepResult  ({action_note})"
+        ),
     )?;
     ir.function(
         "env_observe",
@@ -450,9 +473,13 @@ impl Ir<'_> {
     /// A type as WGSL spells it (named types by name).
     fn type_name(&self, ty: naga::Handle<naga::Type>) -> String {
         let t = &self.module.types[ty];
-        // Aliases of scalars (`Action`) are named types in naga; compare what they are.
+        // Aliases (`Action`: a scalar or an array) are named types in naga;
+        // compare what they are.
         if let Some(n) = &t.name
-            && !matches!(t.inner, naga::TypeInner::Scalar(_))
+            && !matches!(
+                t.inner,
+                naga::TypeInner::Scalar(_) | naga::TypeInner::Array { .. }
+            )
         {
             return n.clone();
         }

@@ -5,10 +5,15 @@ pub const ENV_API: (&str, &str) = (
     "shaders/envs/env_api.wgsl",
     include_str!("../../../shaders/envs/env_api.wgsl"),
 );
-/// `Action`, `random_action` and `load_action` for discrete spaces.
+/// `Action`, `random_action` and `action_from_words` for discrete spaces.
 pub const ACTION_DISCRETE: (&str, &str) = (
     "shaders/envs/action_discrete.wgsl",
     include_str!("../../../shaders/envs/action_discrete.wgsl"),
+);
+/// `Action`, `clip_action`, `random_action` and `action_from_words` for box spaces.
+pub const ACTION_BOX: (&str, &str) = (
+    "shaders/envs/action_box.wgsl",
+    include_str!("../../../shaders/envs/action_box.wgsl"),
 );
 /// The general vectorised reset / step kernel.
 pub const VEC_ENV: (&str, &str) = (
@@ -29,4 +34,14 @@ pub const MOUNTAIN_CAR: (&str, &str) = (
 pub const ACROBOT: (&str, &str) = (
     "shaders/envs/acrobot.wgsl",
     include_str!("../../../shaders/envs/acrobot.wgsl"),
+);
+/// Pendulum-v1.
+pub const PENDULUM: (&str, &str) = (
+    "shaders/envs/pendulum.wgsl",
+    include_str!("../../../shaders/envs/pendulum.wgsl"),
+);
+/// MountainCarContinuous-v0.
+pub const MOUNTAIN_CAR_CONTINUOUS: (&str, &str) = (
+    "shaders/envs/mountain_car_continuous.wgsl",
+    include_str!("../../../shaders/envs/mountain_car_continuous.wgsl"),
 );

@@ -95,7 +95,8 @@ pub struct EnvSlots {
     pub meta: Slot<EnvMeta>,
     /// `EnvParams` per env.
     pub params: Slot<f32>,
-    /// One `u32` action per env.
+    /// Actions, `action_dim` words per env: a `u32` index (discrete) or the bits
+    /// of `action_dim` f32s (box).
     pub actions: Slot<u32>,
     /// `obs_dim` floats per env.
     pub obs: Slot<f32>,
@@ -122,7 +123,11 @@ impl EnvSlots {
                 Category::EnvState,
                 layout.params_bytes / 4 * count,
             ),
-            actions: plan.add("env.actions", Category::EnvIo, count),
+            actions: plan.add(
+                "env.actions",
+                Category::EnvIo,
+                count * desc.action_space.dim() as u64,
+            ),
             obs: plan.add("env.obs", Category::EnvIo, obs),
             final_obs: plan.add("env.final_obs", Category::EnvIo, obs),
             step_out: plan.add("env.step_out", Category::EnvIo, count),
@@ -418,7 +423,7 @@ impl VecEnv {
     }
     /// The envs' states, parameters and bookkeeping on the GPU, with their layout
     /// (for renderers). Observations and actions are in [`VecEnv::slots`]: `obs`
-    /// (`obs_dim` floats per env) and `actions` (one u32 per env).
+    /// (`obs_dim` floats per env) and `actions` (`action_dim` words per env).
     pub fn buffers(&self) -> EnvBuffers<'_> {
         self.slots.buffers(
             &self.arena,
@@ -440,9 +445,17 @@ impl VecEnv {
         self.observations()
     }
 
-    /// Steps every env once with one action per env (agent-major) and returns the results.
-    /// Episodes that end are reset automatically.
+    /// Steps every env once with one discrete action per env (agent-major) and
+    /// returns the results. Episodes that end are reset automatically. Box envs
+    /// take [`VecEnv::step_continuous`].
     pub fn step(&mut self, actions: &[u32]) -> Result<StepBatch> {
+        if self.desc.action_space.is_continuous() {
+            return Err(EnvError::Invalid(format!(
+                "{} has a box action space: step it with step_continuous (action_dim = {} floats per env)",
+                self.desc.name,
+                self.desc.action_space.dim()
+            )));
+        }
         if actions.len() != self.len() {
             return Err(EnvError::Invalid(format!(
                 "step needs one action per env: {} envs but {} actions",
@@ -459,6 +472,38 @@ impl VecEnv {
             )));
         }
         self.arena.write(self.slots.actions, actions)?;
+        self.kernel.submit(&self.ctx, EnvMode::Step);
+        self.last_step()
+    }
+
+    /// Steps every env of a box action space once: `action_dim` floats per env
+    /// (agent-major). Each action is clipped to the space's bounds before the env
+    /// sees it, as Gymnasium's `ClipAction` does; NaN is refused.
+    pub fn step_continuous(&mut self, actions: &[f32]) -> Result<StepBatch> {
+        let dim = self.desc.action_space.dim() as usize;
+        if !self.desc.action_space.is_continuous() {
+            return Err(EnvError::Invalid(format!(
+                "{} has a discrete action space: step it with step (one u32 per env)",
+                self.desc.name
+            )));
+        }
+        if actions.len() != self.len() * dim {
+            return Err(EnvError::Invalid(format!(
+                "step_continuous needs {dim} floats per env: {} envs x {dim} = {} but got {}",
+                self.len(),
+                self.len() * dim,
+                actions.len()
+            )));
+        }
+        if let Some(i) = actions.iter().position(|a| a.is_nan()) {
+            return Err(EnvError::Invalid(format!(
+                "action {i} (env {}, dimension {}) is NaN",
+                i / dim,
+                i % dim
+            )));
+        }
+        let words: Vec<u32> = actions.iter().map(|a| a.to_bits()).collect();
+        self.arena.write(self.slots.actions, &words)?;
         self.kernel.submit(&self.ctx, EnvMode::Step);
         self.last_step()
     }

@@ -83,11 +83,11 @@ fn random_steps_match_the_cpu_reference_including_auto_reset() {
                         let a = cpu.random_action(g);
                         // Look at the state this step lands on, before any auto-reset.
                         let mut next = cpu.states[g].clone();
-                        CartPole.step_into(&mut next, a);
+                        CartPole.step_into(&mut next, a[0] as u32);
                         if near_boundary(&next, 1e-5) {
                             skipped[g] = true;
                         }
-                        cpu.step_one(g, a)
+                        cpu.step_one(g, &a)
                     })
                     .collect();
             }
@@ -134,7 +134,7 @@ fn one_step_transitions_match_gymnasium() {
         .flat_map(|t| f32s(&t.state))
         .collect();
     e.set_states(&states).unwrap();
-    let actions: Vec<u32> = data.transitions.iter().map(|t| t.action).collect();
+    let actions: Vec<u32> = data.transitions.iter().map(|t| t.action.index()).collect();
     let out = e.step(&actions).unwrap();
     let mut terminated = 0;
     for (i, t) in data.transitions.iter().enumerate() {
@@ -188,7 +188,7 @@ fn rollouts_match_gymnasium_including_the_500_step_time_limit() {
         let mut e = venv(&ctx, 1, 1, 0);
         e.set_states(&f32s(&r.reset_state)).unwrap();
         let mut open_loop = f32s(&r.reset_state);
-        for (t, &a) in r.actions.iter().enumerate() {
+        for (t, a) in r.actions.iter().map(|a| a.index()).enumerate() {
             // Teacher forcing: start every step from Gymnasium's previous state, so
             // the whole episode is checked step by step (open-loop f32 trajectories
             // of this unstable system drift from f64 ones within a few seconds).
@@ -248,7 +248,11 @@ trait StepInto {
 impl StepInto for CartPole {
     fn step_into(&self, s: &mut [f32], a: u32) {
         use wgrl_envs::cpu::ReferenceEnv;
-        self.step(s, &builtin("CartPole-v1").unwrap().default_params(), a);
+        self.step(
+            s,
+            &builtin("CartPole-v1").unwrap().default_params(),
+            &[a as f32],
+        );
     }
 }
 

@@ -204,7 +204,7 @@ fn bad_ranges_and_sizes_are_refused() {
     );
     contains_all(
         &error(&MANIFEST.replace("n = 5", "n = 0"), MODULE),
-        &["action_space.n = 0"],
+        &["action_space", "0 actions"],
     );
     contains_all(
         &error(
@@ -238,4 +238,67 @@ fn missing_files_are_named() {
         &e,
         &["env.toml", "nowhere.wgsl", "cannot read the WGSL module"],
     );
+}
+
+/// A box-action custom env: a 1-D puck pushed by a clipped force.
+const BOX_MODULE: &str = r#"
+struct EnvState { x: f32 }
+struct EnvParams { dt: f32 }
+fn env_reset(p: EnvParams, rng: ptr<function, Rng>) -> EnvState {
+    return EnvState(rng_uniform(rng) - 0.5);
+}
+fn env_step(s: ptr<function, EnvState>, p: EnvParams, action: Action) -> StepResult {
+    (*s).x += p.dt * action[0];
+    return StepResult(-abs((*s).x), false);
+}
+fn env_observe(s: EnvState, p: EnvParams) -> array<f32, OBS_DIM> {
+    return array<f32, OBS_DIM>(s.x);
+}
+"#;
+
+const BOX_MANIFEST: &str = r#"
+name = "Puck1D-v0"
+module = "env.wgsl"
+obs_dim = 1
+max_episode_steps = 50
+action_space = { type = "box", low = [-0.5], high = [0.5] }
+[params]
+dt = { default = 0.1 }
+"#;
+
+#[test]
+fn a_box_action_space_loads_and_its_signature_is_checked() {
+    let d = from_strings("env.toml", BOX_MANIFEST, "env.wgsl", BOX_MODULE).unwrap();
+    assert_eq!(
+        d.action_space,
+        ActionSpace::Box {
+            low: vec![-0.5],
+            high: vec![0.5]
+        }
+    );
+    // A box env whose step takes a discrete action.
+    let e = error(
+        BOX_MANIFEST,
+        &BOX_MODULE
+            .replace("action: Action", "action: u32")
+            .replace("action[0]", "f32(action)"),
+    );
+    contains_all(
+        &e,
+        &[
+            "argument 3 is u32 instead of array<f32, 1>",
+            "ACTION_DIM = 1",
+        ],
+    );
+    // Bounds that cannot clip.
+    let e = error(
+        &BOX_MANIFEST.replace("high = [0.5]", "high = [0.5, 1.0]"),
+        BOX_MODULE,
+    );
+    contains_all(&e, &["action_space", "low has 1, high has 2"]);
+    let e = error(
+        &BOX_MANIFEST.replace("low = [-0.5]", "low = [0.75]"),
+        BOX_MODULE,
+    );
+    contains_all(&e, &["bounds [0.75, 0.5]", "low <= high"]);
 }

@@ -1,15 +1,27 @@
-//! MountainCar-v0 and Acrobot-v1 against Gymnasium's own transitions and the CPU
-//! reference (CartPole has its own test file with more cases).
+//! MountainCar-v0, Acrobot-v1, Pendulum-v1 and MountainCarContinuous-v0 against
+//! Gymnasium's own transitions and the CPU reference (CartPole has its own test
+//! file with more cases). Box actions in the data are raw (up to 1.5x the bounds):
+//! the engine clips them as Gymnasium's ClipAction did when the data was made.
 
 mod common;
 
-use common::{close, ctx, f32s, reference};
+use common::{close, ctx, f32s, reference, step_recorded};
 use wgrl_envs::cpu::ReferenceVecEnv;
 use wgrl_envs::*;
 
-/// Per-env tolerance: MountainCar is a few f32 operations (1e-5 relative);
-/// Acrobot is one RK4 step of stiff-ish dynamics with velocities up to 9 pi, so
-/// f32 vs f64 differences reach ~1e-5 relative: 1e-4.
+/// The envs checked against Gymnasium's data here.
+const ENVS: [&str; 4] = [
+    "MountainCar-v0",
+    "Acrobot-v1",
+    "Pendulum-v1",
+    "MountainCarContinuous-v0",
+];
+
+/// Per-env tolerance: MountainCar (both) and Pendulum are a few f32 operations
+/// on values of order 1-10 (f32 rounding ~1e-7 relative per operation, with
+/// sin of angles up to 3 pi adding ~1e-6 absolute): 1e-5 relative. Acrobot is
+/// one RK4 step of stiff-ish dynamics with velocities up to 9 pi, so f32 vs f64
+/// differences reach ~1e-5 relative: 1e-4.
 fn tol(env: &str) -> f32 {
     if env == "Acrobot-v1" { 1e-4 } else { 1e-5 }
 }
@@ -32,7 +44,7 @@ const MARGIN: f64 = 1e-4;
 #[test]
 fn one_step_transitions_match_gymnasium() {
     let ctx = ctx();
-    for name in ["MountainCar-v0", "Acrobot-v1"] {
+    for name in ENVS {
         let data = reference(name);
         let n = data.transitions.len() as u32;
         let mut e = VecEnv::new(
@@ -52,8 +64,9 @@ fn one_step_transitions_match_gymnasium() {
             .flat_map(|t| f32s(&t.state))
             .collect();
         e.set_states(&states).unwrap();
-        let actions: Vec<u32> = data.transitions.iter().map(|t| t.action).collect();
-        let out = e.step(&actions).unwrap();
+        let actions: Vec<common::Action> =
+            data.transitions.iter().map(|t| t.action.clone()).collect();
+        let out = step_recorded(&mut e, &actions);
         let after = e.states().unwrap();
         let sd = e.descriptor().state_dim() as usize;
         let (mut checked, mut ended) = (0, 0);
@@ -62,7 +75,12 @@ fn one_step_transitions_match_gymnasium() {
                 continue;
             }
             assert_eq!(out.terminated[i], t.terminated, "{name} transition {i}");
-            assert_eq!(out.rewards[i], t.reward, "{name} transition {i}");
+            assert!(
+                close(out.rewards[i], t.reward, tol(name)),
+                "{name} transition {i} reward: {} vs {}",
+                out.rewards[i],
+                t.reward
+            );
             let got = if t.terminated {
                 &out.final_obs[i * obs_dim..(i + 1) * obs_dim]
             } else {
@@ -86,17 +104,20 @@ fn one_step_transitions_match_gymnasium() {
             ended += t.terminated as usize;
         }
         assert!(checked > 350, "{name}: only {checked} transitions checked");
-        assert!(
-            ended > 10,
-            "{name}: the data should include terminations ({ended})"
-        );
+        // Pendulum never terminates; the others must show some terminations.
+        if name != "Pendulum-v1" {
+            assert!(
+                ended > 10,
+                "{name}: the data should include terminations ({ended})"
+            );
+        }
     }
 }
 
 #[test]
 fn episodes_match_gymnasium_step_by_step_through_the_time_limit() {
     let ctx = ctx();
-    for name in ["MountainCar-v0", "Acrobot-v1"] {
+    for name in ENVS {
         let data = reference(name);
         let desc = builtin(name).unwrap();
         assert!(
@@ -114,7 +135,7 @@ fn episodes_match_gymnasium_step_by_step_through_the_time_limit() {
                 },
             )
             .unwrap();
-            for (t, &a) in r.actions.iter().enumerate() {
+            for (t, a) in r.actions.iter().enumerate() {
                 // Teacher forcing: start each step from Gymnasium's previous state.
                 let prev = if t == 0 {
                     f32s(&r.reset_state)
@@ -122,7 +143,7 @@ fn episodes_match_gymnasium_step_by_step_through_the_time_limit() {
                     f32s(&r.states[t - 1])
                 };
                 e.set_states(&prev).unwrap();
-                let out = e.step(&[a]).unwrap();
+                let out = step_recorded(&mut e, std::slice::from_ref(a));
                 let ended = r.terminated[t] || r.truncated[t];
                 let got = if ended { &out.final_obs } else { &out.obs };
                 for (k, (&g, &w)) in got.iter().zip(&r.obs[t]).enumerate() {
@@ -134,7 +155,12 @@ fn episodes_match_gymnasium_step_by_step_through_the_time_limit() {
                 assert_eq!(out.truncated[0], r.truncated[t], "{name} step {t}");
                 if r.margins[t].abs() >= MARGIN {
                     assert_eq!(out.terminated[0], r.terminated[t], "{name} step {t}");
-                    assert_eq!(out.rewards[0], r.rewards[t], "{name} step {t}");
+                    assert!(
+                        close(out.rewards[0], r.rewards[t], tol(name)),
+                        "{name} step {t} reward: {} vs {}",
+                        out.rewards[0],
+                        r.rewards[t]
+                    );
                 }
                 if ended {
                     assert_eq!(out.out[0].episode_length as usize, t + 1);
@@ -181,7 +207,7 @@ fn random_steps_match_the_cpu_reference_for_every_env() {
             let out: Vec<StepOut> = (0..n)
                 .map(|g| {
                     let a = cpu.random_action(g);
-                    cpu.step_one(g, a)
+                    cpu.step_one(g, &a)
                 })
                 .collect();
             let got = gpu.last_step().unwrap();
@@ -242,14 +268,18 @@ fn resets_and_time_limit_auto_resets_match_the_cpu_reference_for_every_env() {
         // Gymnasium's reset distributions.
         for s in first.chunks(desc.state_dim() as usize) {
             let ok = match *name {
-                "MountainCar-v0" => (-0.6..-0.4).contains(&s[0]) && s[1] == 0.0,
+                "MountainCar-v0" | "MountainCarContinuous-v0" => {
+                    (-0.6..-0.4).contains(&s[0]) && s[1] == 0.0
+                }
+                "Pendulum-v1" => s[0].abs() <= std::f32::consts::PI && s[1].abs() < 1.0,
                 "Acrobot-v1" => s.iter().all(|v| (-0.1..0.1).contains(v)),
                 _ => s.iter().all(|v| v.abs() < 0.05),
             };
             assert!(ok, "{name}: reset state {s:?} outside Gymnasium's range");
         }
-        // Exactly one time limit of random steps in one dispatch. Random MountainCar
-        // and Acrobot episodes never end earlier (Gymnasium's data agrees), so every
+        // Exactly one time limit of random steps in one dispatch. Random MountainCar,
+        // Acrobot, Pendulum and MountainCarContinuous episodes never end earlier
+        // (Gymnasium's data agrees), so every
         // env is truncated on the last step and auto-reset from the same key on both
         // sides, whatever rounding did to the trajectories before.
         let limit = desc.max_episode_steps;
@@ -259,7 +289,7 @@ fn resets_and_time_limit_auto_resets_match_the_cpu_reference_for_every_env() {
             last = (0..n)
                 .map(|g| {
                     let a = cpu.random_action(g);
-                    cpu.step_one(g, a)
+                    cpu.step_one(g, &a)
                 })
                 .collect::<Vec<StepOut>>();
         }
@@ -288,4 +318,57 @@ fn resets_and_time_limit_auto_resets_match_the_cpu_reference_for_every_env() {
             "{name}: only {compared} of {n} envs reached the time limit on both sides"
         );
     }
+}
+
+#[test]
+fn box_actions_are_clipped_and_wrong_calls_are_refused() {
+    let ctx = ctx();
+    let desc = builtin("MountainCarContinuous-v0").unwrap();
+    let cfg = VecEnvConfig {
+        agents: 1,
+        envs: 3,
+        seed: 0,
+    };
+    let mut e = VecEnv::new(&ctx, &desc, cfg).unwrap();
+    let start = vec![-0.5f32, 0.0, -0.5, 0.0, -0.5, 0.0];
+    e.set_states(&start).unwrap();
+    // 5.0 and 1.0 push the same (clipped) force; the penalty is on the clipped action.
+    let out = e.step_continuous(&[5.0, 1.0, -0.25]).unwrap();
+    let s = e.states().unwrap();
+    assert_eq!(&s[0..2], &s[2..4], "an action of 5 acts as 1");
+    assert_eq!(out.rewards[0], -0.1);
+    assert_eq!(out.rewards[1], -0.1);
+    assert!(close(out.rewards[2], -0.00625, 1e-6));
+    assert!(
+        s[5] < s[1],
+        "a negative force slows the car relative to a positive one"
+    );
+
+    let err = e.step(&[0, 0, 0]).unwrap_err().to_string();
+    assert!(
+        err.contains("box action space") && err.contains("step_continuous"),
+        "{err}"
+    );
+    let err = e.step_continuous(&[0.0, 0.0]).unwrap_err().to_string();
+    assert!(err.contains("3 envs x 1 = 3 but got 2"), "{err}");
+    let err = e
+        .step_continuous(&[0.0, f32::NAN, 0.0])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("action 1") && err.contains("NaN"), "{err}");
+
+    let mut d = VecEnv::new(&ctx, &builtin("CartPole-v1").unwrap(), cfg).unwrap();
+    let err = d.step_continuous(&[0.0; 3]).unwrap_err().to_string();
+    assert!(err.contains("discrete action space"), "{err}");
+
+    let mut bad = desc.clone();
+    bad.action_space = ActionSpace::Box {
+        low: vec![1.0],
+        high: vec![-1.0],
+    };
+    let err = VecEnv::new(&ctx, &bad, cfg).unwrap_err().to_string();
+    assert!(
+        err.contains("[1, -1]") && err.contains("low <= high"),
+        "{err}"
+    );
 }

@@ -88,9 +88,9 @@ fn reference_rollout(
                     wgrl_envs::cpu::CartPole.step(
                         &mut probe,
                         &desc.default_params(),
-                        action as u32,
+                        &[action as f32],
                     );
-                    envs.step_one(g, action as u32)
+                    envs.step_one(g, &[action as f32])
                 };
                 let boot = if out.flags == 2 {
                     value(p, &probe)

@@ -20,6 +20,42 @@ pub fn f32s(v: &[f64]) -> Vec<f32> {
     v.iter().map(|&x| x as f32).collect()
 }
 
+/// A recorded action: a discrete index, or a box action's raw floats (possibly
+/// outside the bounds: Gymnasium's ClipAction clipped them, as the engine does).
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+pub enum Action {
+    Index(u32),
+    Floats(Vec<f32>),
+}
+
+impl Action {
+    pub fn index(&self) -> u32 {
+        match self {
+            Action::Index(a) => *a,
+            Action::Floats(_) => panic!("a box action where a discrete one was expected"),
+        }
+    }
+}
+
+/// Steps `e` with one recorded action per env, through the host API that fits
+/// the env's action space.
+pub fn step_recorded(e: &mut wgrl_envs::VecEnv, actions: &[Action]) -> wgrl_envs::StepBatch {
+    if e.descriptor().action_space.is_continuous() {
+        let flat: Vec<f32> = actions
+            .iter()
+            .flat_map(|a| match a {
+                Action::Floats(v) => v.clone(),
+                Action::Index(i) => vec![*i as f32],
+            })
+            .collect();
+        e.step_continuous(&flat).unwrap()
+    } else {
+        let idx: Vec<u32> = actions.iter().map(Action::index).collect();
+        e.step(&idx).unwrap()
+    }
+}
+
 #[derive(Deserialize)]
 pub struct Reference {
     pub gymnasium_version: String,
@@ -32,7 +68,7 @@ pub struct Reference {
 #[derive(Deserialize)]
 pub struct Transition {
     pub state: Vec<f64>,
-    pub action: u32,
+    pub action: Action,
     pub next_state: Vec<f64>,
     pub obs: Vec<f64>,
     pub reward: f32,
@@ -48,7 +84,7 @@ pub struct Rollout {
     #[serde(default)]
     pub policy: String,
     pub reset_state: Vec<f64>,
-    pub actions: Vec<u32>,
+    pub actions: Vec<Action>,
     pub states: Vec<Vec<f64>>,
     #[serde(default)]
     pub obs: Vec<Vec<f64>>,
