@@ -25,24 +25,36 @@ fn all_kernels() -> Vec<ShaderSource> {
     for name in BUILTIN_ENVS {
         let desc = builtin(name).unwrap();
         out.push(desc.vec_env_source());
-        let net =
-            NetLayout::actor_critic(desc.obs_dim, desc.num_actions(), 64, 2, Activation::Tanh);
-        let shape = PpoShape {
-            agents: 2,
-            envs: 8,
-            steps: 16,
-            epochs: 2,
-            minibatches: 2,
-            iterations: 10,
-            anneal_lr: true,
-            norm_adv: true,
-            clip_vloss: true,
-        };
-        let scratch = ScratchLayout::new(&net, desc.obs_dim, shape.m4());
-        let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
-        out.push(ppo::rollout_source(&desc, &net, &rollout));
-        out.push(ppo::gae_source(&desc, &rollout));
-        out.push(ppo::update_source(&desc, &net, &shape, &scratch));
+        // Every env with and without normalisation (a box env gets its log-stds).
+        for norm in [false, true] {
+            let mut net =
+                NetLayout::actor_critic(desc.obs_dim, desc.num_actions(), 64, 2, Activation::Tanh);
+            if desc.action_space.is_continuous() {
+                net = net.with_log_std(desc.action_space.dim());
+            }
+            if norm {
+                net = net.with_state(ppo::norm_state_words(desc.obs_dim));
+            }
+            let shape = PpoShape {
+                agents: 2,
+                envs: 8,
+                steps: 16,
+                epochs: 2,
+                minibatches: 2,
+                iterations: 10,
+                anneal_lr: true,
+                norm_adv: true,
+                clip_vloss: true,
+                norm_obs: norm,
+                norm_reward: norm,
+            };
+            let scratch = ScratchLayout::new(&net, desc.obs_dim, shape.m4());
+            let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
+            out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
+            out.push(ppo::gae_source(&desc, &net, &shape, &rollout));
+            out.push(ppo::update_source(&desc, &net, &shape, &scratch));
+            out.push(ppo::norm_update_source(&desc, &net, &shape));
+        }
     }
     out
 }

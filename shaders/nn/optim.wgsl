@@ -1,23 +1,5 @@
-// Workgroup reductions, global gradient-norm clipping and Adam, for kernels in
-// which one workgroup of WG invocations owns one agent's parameters.
-
-var<workgroup> red: array<vec4<f32>, WG>;
-
-// Sum of `v` over the workgroup, in a fixed tree order (deterministic). Must be
-// called from uniform control flow; every invocation gets the total.
-fn wg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier();
-    return total;
-}
+// Global gradient-norm clipping and Adam, for kernels in which one workgroup of
+// WG invocations owns one agent's parameters (reductions: common/reduce.wgsl).
 
 // Global L2 norm of n gradients at opt[gb..]; every invocation gets it.
 fn grad_norm(lid: u32, gb: u32, n: u32) -> f32 {

@@ -2,7 +2,8 @@
 // (epoch, minibatch) steps (the update is split over several dispatches so each
 // invocation stays under lavapipe's loop-iteration cap). For each minibatch it gathers a shuffled
 // sample of the rollout, runs the actor and critic forward layer by layer,
-// computes the clipped-surrogate, value and entropy losses and their gradients,
+// computes the clipped-surrogate, value and entropy losses and their gradients
+// (the policy head's part: head_categorical_update or head_gaussian_update),
 // backpropagates, clips the global gradient norm and applies Adam. Phases are
 // separated by storage barriers; every sum runs in a fixed order, so the update
 // is deterministic. The first dispatch files the rollout's finished episodes into
@@ -113,7 +114,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     let i = perm_index(mbi * M + s, BATCH, h, key);
                     sset(sb + IDX_OFF, s, bitcast<f32>(i));
                     for (var k = 0u; k < OBS_OUT; k++) {
-                        sset(sb + X_OFF + k * M4, s, traj_obs[(tb + i) * OBS_OUT + k]);
+                        sset(sb + X_OFF + k * M4, s, norm_obs(pb, k, traj_obs[(tb + i) * OBS_OUT + k]));
                     }
                     let a = traj[tb + i].adv;
                     adv_sums += vec4<f32>(a, a * a, 0.0, 0.0);
@@ -141,35 +142,22 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             // 3. Losses and their gradients with respect to logits and value.
             let logits = sb + H_OFF[NET0_FIRST + NET_DEPTH - 1u];
             let values = sb + H_OFF[NET1_FIRST + NET_DEPTH - 1u];
+            head_begin();
             for (var s = lid; s < M4 * 4u; s += WG) {
                 if (s >= M) {
-                    for (var k = 0u; k < NUM_ACTIONS; k++) {
-                        sset(sb + D_OFF[0], k * M4 * 4u + s, 0.0);
-                    }
+                    head_zero(sb + D_OFF[0], s);
                     sset(sb + D_OFF[2], s, 0.0);
                     continue;
                 }
-                let tr = traj[tb + bitcast<u32>(sget(sb + IDX_OFF, s))];
+                let row = tb + bitcast<u32>(sget(sb + IDX_OFF, s));
+                let tr = traj[row];
                 var adv = tr.adv;
                 if (NORM_ADV) {
                     adv = (adv - adv_mean) / (adv_std + 1e-8);
                 }
-                var mx = sget(logits, s);
-                for (var k = 1u; k < NUM_ACTIONS; k++) {
-                    mx = max(mx, sget(logits + k * M4, s));
-                }
-                var total = 0.0;
-                for (var k = 0u; k < NUM_ACTIONS; k++) {
-                    total += exp(sget(logits + k * M4, s) - mx);
-                }
-                let lse = mx + log(total);
-                var entropy = 0.0;
-                for (var k = 0u; k < NUM_ACTIONS; k++) {
-                    let lp = sget(logits + k * M4, s) - lse;
-                    entropy -= exp(lp) * lp;
-                }
-                let new_logp = sget(logits + tr.action * M4, s) - lse;
-                let logratio = new_logp - tr.logp;
+                let he = head_eval(logits, s, row, tr, pb);
+                let entropy = he.entropy;
+                let logratio = he.logp - tr.logp;
                 let ratio = exp(logratio);
                 let clipped = clamp(ratio, 1.0 - hp.clip, 1.0 + hp.clip);
                 let pg1 = -adv * ratio;
@@ -180,14 +168,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 if (pg2 > pg1 && (ratio < 1.0 - hp.clip || ratio > 1.0 + hp.clip)) {
                     dratio = 0.0;
                 }
-                let dlogp = dratio * ratio;
-                for (var k = 0u; k < NUM_ACTIONS; k++) {
-                    let lp = sget(logits + k * M4, s) - lse;
-                    let pk = exp(lp);
-                    let onehot = select(0.0, 1.0, k == tr.action);
-                    let dl = dlogp * (onehot - pk) + hp.ent_coef * pk * (lp + entropy);
-                    sset(sb + D_OFF[0] + k * M4, s, dl * inv_m);
-                }
+                head_grad(logits, sb + D_OFF[0], s, row, tr, pb, he, dratio * ratio, hp.ent_coef, inv_m);
                 let v = sget(values, s);
                 var vloss: f32;
                 var dv: f32;
@@ -229,12 +210,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 storageBarrier();
             }
 
-            // 5. Clip the global gradient norm, then Adam.
-            let norm = grad_norm(lid, gb, PARAMS_PER_AGENT);
+            // The head's own parameters (a Gaussian's log-stds).
+            head_finish(lid, gb, hp.ent_coef);
+            storageBarrier();
+
+            // 5. Clip the global gradient norm, then Adam (trainable words only:
+            // the normalisation statistics after them are not parameters).
+            let norm = grad_norm(lid, gb, TRAINABLE);
             bad = bad || nonfinite(norm);
             acc_b.y += norm;
             adam_t += 1u;
-            adam_step(lid, PARAMS_PER_AGENT, pb, mb_, vb, gb, lr, clip_scale(norm, hp.max_grad_norm), f32(adam_t));
+            adam_step(lid, TRAINABLE, pb, mb_, vb, gb, lr, clip_scale(norm, hp.max_grad_norm), f32(adam_t));
             storageBarrier();
         }
     }

@@ -2,7 +2,8 @@
 // steps (one chunk of the T-step rollout; chunks keep every invocation under
 // lavapipe's loop-iteration cap). Per step: lanes observe their env, the
 // workgroup runs the actor and critic forward on the whole block together
-// (dense layers, lanes over neurons x envs), then lanes sample an action, step
+// (dense layers, lanes over neurons x envs), then lanes sample an action (the
+// policy head: head_categorical_rollout or head_gaussian_rollout), step
 // their env, auto-reset it and write the transition. A truncated episode's final
 // observation goes through the critic once more for its bootstrap value. The
 // last chunk also stores the value of the next observation for GAE.
@@ -87,7 +88,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     o[k] = 0.0;
                     bad_obs = true;
                 }
-                lane_put(sb + R_X, k, lid, o[k]);
+                // The rollout keeps raw observations; the network sees them normalised.
+                lane_put(sb + R_X, k, lid, norm_obs(pb, k, o[k]));
                 traj_obs[row * OBS_OUT + k] = o[k];
             }
         }
@@ -97,42 +99,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
         var trunc_only = false;
         if (live) {
-            var mx = lane_get(actor_out, 0u, lid);
-            for (var k = 1u; k < NUM_ACTIONS; k++) {
-                mx = max(mx, lane_get(actor_out, k, lid));
-            }
-            var total = 0.0;
-            for (var k = 0u; k < NUM_ACTIONS; k++) {
-                total += exp(lane_get(actor_out, k, lid) - mx);
-            }
-            var action = 0u;
-            if (P.greedy != 0u) {
-                for (var k = 1u; k < NUM_ACTIONS; k++) {
-                    if (lane_get(actor_out, k, lid) > lane_get(actor_out, action, lid)) {
-                        action = k;
-                    }
-                }
-            } else {
-                // Inverse CDF: the first action whose cumulative weight exceeds u * total.
-                var r = rng_at(action_key, env, m.counter);
-                let pick = rng_uniform(&r) * total;
-                var cum = 0.0;
-                var found = false;
-                for (var k = 0u; k < NUM_ACTIONS; k++) {
-                    cum += exp(lane_get(actor_out, k, lid) - mx);
-                    if (!found && pick < cum) {
-                        action = k;
-                        found = true;
-                    }
-                }
-                if (!found) {
-                    action = NUM_ACTIONS - 1u;
-                }
-            }
-            let logp = lane_get(actor_out, action, lid) - mx - log(total);
+            var r = rng_at(action_key, env, m.counter);
+            let smp = head_act(actor_out, lid, pb, &r, P.greedy != 0u);
             let value = lane_get(critic_out, 0u, lid);
 
-            let res = env_step(&s, p, action);
+            let res = env_step(&s, p, head_env_action(smp));
             m.counter += 1u;
             m.elapsed += 1u;
             m.episode_return += res.reward;
@@ -145,7 +116,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     trunc_only = true;
                     let fo = observe(s, p);
                     for (var k = 0u; k < OBS_OUT; k++) {
-                        lane_put(sb + R_X, k, lid, fo[k]);
+                        lane_put(sb + R_X, k, lid, norm_obs(pb, k, fo[k]));
                     }
                     atomicOr(&any_trunc, 1u);
                 }
@@ -154,7 +125,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 flags |= select(0u, FLAG_BAD_OBS, bad_obs);
                 s = begin_episode(&p, &m, task_key, reset_key, env);
             }
-            traj[row] = Transition(action, flags, logp, value, res.reward, 0.0, 0.0, 0.0, ep_return);
+            traj[row] = Transition(head_action_index(smp), flags, smp.logp, value, res.reward, 0.0, 0.0, 0.0, ep_return);
+            head_store(row, smp);
         }
         workgroupBarrier();
         if (lid == 0u) {
@@ -182,7 +154,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (live) {
             let o = observe(s, p);
             for (var k = 0u; k < OBS_OUT; k++) {
-                lane_put(sb + R_X, k, lid, o[k]);
+                lane_put(sb + R_X, k, lid, norm_obs(pb, k, o[k]));
             }
         }
         storageBarrier();

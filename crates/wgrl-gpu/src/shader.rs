@@ -20,6 +20,11 @@ pub mod common {
         "shaders/common/shuffle.wgsl",
         include_str!("../../../shaders/common/shuffle.wgsl"),
     );
+    /// Deterministic workgroup tree reductions (`wg_sum4`).
+    pub const REDUCE: (&str, &str) = (
+        "shaders/common/reduce.wgsl",
+        include_str!("../../../shaders/common/reduce.wgsl"),
+    );
     /// Test kernel that fills buffers with RNG draws (used by the statistical tests and bench).
     pub const RNG_FILL: (&str, &str) = (
         "shaders/common/rng_fill.wgsl",

@@ -67,6 +67,7 @@ pub fn nn_source(name: &str, layout: &NetLayout) -> ShaderSource {
         .with(shaders::ACTIVATIONS)
         .with(shaders::DENSE_FORWARD)
         .with(shaders::DENSE_BACKWARD)
+        .with(wgrl_gpu::shader::common::REDUCE)
         .with(shaders::OPTIM)
 }
 

@@ -34,6 +34,11 @@ pub const PRESETS: &[(&str, &str)] = &[
         "mountaincar",
         include_str!("../../../presets/mountaincar.toml"),
     ),
+    ("pendulum", include_str!("../../../presets/pendulum.toml")),
+    (
+        "mountaincar-continuous",
+        include_str!("../../../presets/mountaincar-continuous.toml"),
+    ),
 ];
 
 /// The preset used for an env when no `--preset` is given: (env id, preset name).
@@ -41,6 +46,8 @@ pub const ENV_DEFAULT_PRESETS: &[(&str, &str)] = &[
     ("CartPole-v1", "cartpole"),
     ("Acrobot-v1", "acrobot"),
     ("MountainCar-v0", "mountaincar"),
+    ("Pendulum-v1", "pendulum"),
+    ("MountainCarContinuous-v0", "mountaincar-continuous"),
 ];
 
 /// The env trained when neither a flag, a file nor a `--set` names one.
@@ -239,6 +246,16 @@ pub struct PpoConfig {
     pub max_grad_norm: PerAgent,
     /// Normalise advantages per minibatch.
     pub norm_adv: bool,
+    /// Normalise observations by a running mean and variance merged on the GPU
+    /// each iteration (Gymnasium's NormalizeObservation, clipped at +-10 as in
+    /// CleanRL), saved in checkpoints and frozen in evaluation.
+    #[serde(default)]
+    pub norm_obs: bool,
+    /// Scale rewards by the running std of the discounted return (Gymnasium's
+    /// NormalizeReward, clipped at +-10 as in CleanRL). Episode returns in the
+    /// metrics stay unscaled.
+    #[serde(default)]
+    pub norm_reward: bool,
 }
 
 /// Network shape (shared by the policy and value networks).
@@ -304,6 +321,8 @@ impl Default for PpoConfig {
             vf_coef: PerAgent::One(0.5),
             max_grad_norm: PerAgent::One(0.5),
             norm_adv: true,
+            norm_obs: false,
+            norm_reward: false,
         }
     }
 }

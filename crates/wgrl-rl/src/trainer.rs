@@ -202,13 +202,34 @@ pub fn network(config: &TrainConfig, desc: &EnvDescriptor) -> Result<NetLayout, 
             Activation::NAMES.join(", ")
         ))
     })?;
-    Ok(NetLayout::actor_critic(
+    let mut net = NetLayout::actor_critic(
         desc.obs_out(),
         desc.num_actions(),
         config.model.width,
         config.model.depth,
         act,
-    ))
+    );
+    if desc.action_space.is_continuous() {
+        net = net.with_log_std(desc.action_space.dim());
+    }
+    if config.ppo.norm_obs || config.ppo.norm_reward {
+        net = net.with_state(crate::ppo::norm_state_words(desc.obs_out()));
+    }
+    Ok(net)
+}
+
+/// Initial parameters of every agent: seeded orthogonal weights, zero biases and
+/// log-stds, and fresh normalisation statistics.
+pub fn initial_params(net: &NetLayout, desc: &EnvDescriptor, agents: u32, seed: u32) -> Vec<f32> {
+    let mut p = init_params(net, agents, seed);
+    if let Some((off, len)) = net.state {
+        let init = crate::ppo::norm_state_init(desc.obs_out());
+        debug_assert_eq!(init.len(), len as usize);
+        for a in p.chunks_mut(net.param_count as usize) {
+            a[off as usize..(off + len) as usize].copy_from_slice(&init);
+        }
+    }
+    p
 }
 
 fn shape_of(config: &TrainConfig) -> PpoShape {
@@ -222,6 +243,8 @@ fn shape_of(config: &TrainConfig) -> PpoShape {
         anneal_lr: config.ppo.anneal_lr,
         norm_adv: config.ppo.norm_adv,
         clip_vloss: config.ppo.clip_vloss,
+        norm_obs: config.ppo.norm_obs,
+        norm_reward: config.ppo.norm_reward,
     }
 }
 
@@ -285,6 +308,14 @@ fn check_plan(
                  (lavapipe stops loops there and would compute garbage); use more minibatches (ppo.minibatches) or a narrower network (model.width)",
                 shape.minibatch(),
                 per + scan
+            ));
+        }
+        let norm = crate::ppo::norm_update_iterations(shape, desc.obs_out());
+        if norm > cap {
+            return plan_error(format!(
+                "merging the normalisation statistics of {} rollout rows needs about {norm} loop iterations per GPU invocation, over the CPU driver's cap of {cap}; \
+                 use fewer ppo.envs x ppo.steps or turn off ppo.norm_obs / ppo.norm_reward",
+                shape.batch()
             ));
         }
         if rollout.per_step > cap {
@@ -361,7 +392,10 @@ impl Trainer {
         let net = network(config, &desc)?;
         let shape = shape_of(config);
         let (arena, slots, kernels) = build_run(ctx, &desc, &net, &shape, config.seed, true)?;
-        arena.write(slots.params, &init_params(&net, shape.agents, config.seed))?;
+        arena.write(
+            slots.params,
+            &initial_params(&net, &desc, shape.agents, config.seed),
+        )?;
         arena.write(slots.hyper, &hyper_of(config))?;
         kernels.env.submit(ctx, EnvMode::Reset);
 
@@ -970,6 +1004,9 @@ fn greedy_returns(
         anneal_lr: false,
         norm_adv: false,
         clip_vloss: false,
+        // Evaluation normalises with the checkpoint's statistics and never updates them.
+        norm_obs: config.ppo.norm_obs,
+        norm_reward: false,
     };
     let (arena, slots, kernels) = build_run(ctx, desc, &net, &shape, seed, false)?;
     arena.write(slots.params, &ck.params)?;

@@ -204,6 +204,8 @@ fn long_rollouts_are_chunked_under_lavapipes_loop_cap() {
         anneal_lr: true,
         norm_adv: true,
         clip_vloss: true,
+        norm_obs: false,
+        norm_reward: false,
     };
     let net = wgrl_rl::trainer::network(&cfg, &wgrl_envs::builtin("CartPole-v1").unwrap()).unwrap();
     let layout = wgrl_rl::ppo::RolloutLayout::new(&net, 4, 2, &shape);
