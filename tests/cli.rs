@@ -493,3 +493,50 @@ fn a_broken_custom_env_fails_before_the_run_folder_exists() {
         &["env.toml", "unknown field `observation_dim`"],
     );
 }
+
+#[test]
+fn every_builtin_env_trains_from_its_preset_and_evaluates() {
+    // `--env NAME` picks each env's preset; a few iterations each (the continuous
+    // envs with their Gaussian head and normalisation statistics in the checkpoint).
+    for (env, preset) in [
+        ("Pendulum-v1", "pendulum"),
+        ("MountainCarContinuous-v0", "mountaincar-continuous"),
+        ("MountainCar-v0", "mountaincar"),
+    ] {
+        let dir = TempDir::new(&format!("preset-{preset}"));
+        let run = dir.join("run");
+        let o = wgrl(&[
+            "train",
+            "--env",
+            env,
+            "--out",
+            run.to_str().unwrap(),
+            "--total-steps",
+            "8192",
+            "--quiet",
+        ]);
+        let t = text(&o);
+        assert!(o.status.success(), "{env}: {t}");
+        let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+        assert!(config.contains(&format!("env = \"{env}\"")), "{config}");
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap())
+                .unwrap();
+        // MountainCarContinuous's 999-step episodes may not end in 2 iterations, so
+        // the return may be null; the run itself must be complete.
+        assert_eq!(summary["env"], env);
+        assert!(
+            summary["iterations"].as_u64() >= Some(1),
+            "{env}: {summary}"
+        );
+        let o = wgrl(&[
+            "eval",
+            "--checkpoint",
+            run.join("checkpoint.wgrl").to_str().unwrap(),
+            "--episodes",
+            "1",
+        ]);
+        let t = text(&o);
+        assert!(o.status.success() && t.contains(env), "{env}: {t}");
+    }
+}

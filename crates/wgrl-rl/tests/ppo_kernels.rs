@@ -22,13 +22,18 @@ fn config(sets: &[&str]) -> TrainConfig {
     .unwrap()
 }
 
-/// The CPU reference of one rollout of every env plus GAE; returns transitions and observations.
+/// The CPU reference of one rollout of every env plus GAE (either policy head);
+/// returns transitions, observations and (box spaces) raw actions.
 fn reference_rollout(
     cfg: &TrainConfig,
     params: &[f32],
     net: &wgrl_nn::NetLayout,
-) -> (Vec<Transition>, Vec<f32>) {
+) -> (Vec<Transition>, Vec<f32>, Vec<f32>) {
     let desc = wgrl_envs::builtin(&cfg.env).unwrap();
+    let env_ref = wgrl_envs::cpu::reference(&cfg.env).unwrap();
+    let od = desc.obs_dim as usize;
+    let ad = desc.action_space.dim() as usize;
+    let gaussian = desc.action_space.is_continuous();
     let (k, n, t_max) = (
         cfg.agents as usize,
         cfg.ppo.envs as usize,
@@ -52,7 +57,8 @@ fn reference_rollout(
         };
         k * n * t_max
     ];
-    let mut obs = vec![0.0; k * n * t_max * desc.obs_dim as usize];
+    let mut obs = vec![0.0; k * n * t_max * od];
+    let mut raw_actions = vec![0.0; if gaussian { k * n * t_max * ad } else { 0 }];
     let value = |p: &[f32], o: &[f32]| cpu::mlp_forward(net, 1, p, o, 1).last().unwrap()[0];
     for a in 0..k {
         let p = &params[a * pc..(a + 1) * pc];
@@ -61,44 +67,55 @@ fn reference_rollout(
             for t in 0..t_max {
                 let row = (a * t_max + t) * n + e;
                 let o = envs.observe(g);
-                obs[row * 4..row * 4 + 4].copy_from_slice(&o);
+                obs[row * od..(row + 1) * od].copy_from_slice(&o);
                 let logits = cpu::mlp_forward(net, 0, p, &o, 1).last().unwrap().clone();
                 let v = value(p, &o);
-                let mx = logits.iter().cloned().fold(f32::MIN, f32::max);
-                let total: f32 = logits.iter().map(|l| (l - mx).exp()).sum();
                 let counter = envs.meta[g].1;
-                let u =
-                    Rng::new(cfg.seed, a as u32, e as u32, counter, STREAM_ACTION).uniform4()[0];
-                let pick = u * total;
-                let mut cum = 0.0;
-                let mut action = logits.len() - 1;
-                for (i, l) in logits.iter().enumerate() {
-                    cum += (l - mx).exp();
-                    if pick < cum {
-                        action = i;
-                        break;
+                let mut rng = Rng::new(cfg.seed, a as u32, e as u32, counter, STREAM_ACTION);
+                let (action, env_action, logp) = if gaussian {
+                    // mean + std * N(0, 1) from the same counter-based draws as the GPU.
+                    let (ls_off, _) = net.log_std.unwrap();
+                    let z = rng.normal4();
+                    let mut raw = vec![0.0; ad];
+                    let mut logp = 0.0;
+                    for i in 0..ad {
+                        let ls = p[ls_off as usize + i];
+                        raw[i] = logits[i] + ls.exp() * z[i];
+                        logp += -0.5 * z[i] * z[i] - ls - 0.918_938_5;
                     }
-                }
-                let logp = logits[action] - mx - total.ln();
-                // Step, and look at the pre-reset state for a truncation bootstrap.
-                let before = envs.states[g].clone();
-                let mut probe = before.clone();
-                let out = {
-                    use wgrl_envs::cpu::ReferenceEnv;
-                    wgrl_envs::cpu::CartPole.step(
-                        &mut probe,
-                        &desc.default_params(),
-                        &[action as f32],
-                    );
-                    envs.step_one(g, &[action as f32])
+                    raw_actions[row * ad..(row + 1) * ad].copy_from_slice(&raw);
+                    let wgrl_envs::ActionSpace::Box { low, high } = &desc.action_space else {
+                        unreachable!()
+                    };
+                    let clipped = (0..ad).map(|i| raw[i].clamp(low[i], high[i])).collect();
+                    (0u32, clipped, logp)
+                } else {
+                    let mx = logits.iter().cloned().fold(f32::MIN, f32::max);
+                    let total: f32 = logits.iter().map(|l| (l - mx).exp()).sum();
+                    let pick = rng.uniform4()[0] * total;
+                    let mut cum = 0.0;
+                    let mut action = logits.len() - 1;
+                    for (i, l) in logits.iter().enumerate() {
+                        cum += (l - mx).exp();
+                        if pick < cum {
+                            action = i;
+                            break;
+                        }
+                    }
+                    let logp = logits[action] - mx - total.ln();
+                    (action as u32, vec![action as f32], logp)
                 };
+                // Step, and look at the pre-reset state for a truncation bootstrap.
+                let mut probe = envs.states[g].clone();
+                env_ref.step(&mut probe, &desc.default_params(), &env_action);
+                let out = envs.step_one(g, &env_action);
                 let boot = if out.flags == 2 {
-                    value(p, &probe)
+                    value(p, &env_ref.observe(&probe, &desc.default_params()))
                 } else {
                     0.0
                 };
                 traj[row] = Transition {
-                    action: action as u32,
+                    action,
                     flags: out.flags | (out.episode_length << 2),
                     logp,
                     value: v,
@@ -126,10 +143,11 @@ fn reference_rollout(
             }
         }
     }
-    (traj, obs)
+    (traj, obs, raw_actions)
 }
 
-fn check_rollout(sets: &[&str]) {
+/// `tol`: relative tolerance of transition floats and actions; `obs_tol` of observations.
+fn check_rollout(sets: &[&str], tol: f32, obs_tol: f32) {
     let ctx = ctx();
     let cfg = config(sets);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
@@ -138,7 +156,18 @@ fn check_rollout(sets: &[&str]) {
     trainer.submit_rollout();
     let gpu: Vec<Transition> = arena.read(slots.traj).unwrap();
     let gpu_obs: Vec<f32> = arena.read(slots.traj_obs).unwrap();
-    let (cpu_traj, cpu_obs) = reference_rollout(&cfg, &params, trainer.network());
+    let (cpu_traj, cpu_obs, cpu_act) = reference_rollout(&cfg, &params, trainer.network());
+    if let Some(slot) = slots.traj_act {
+        // Raw Gaussian samples: mean (a 64-term dot product) + std * normal.
+        let gpu_act: Vec<f32> = arena.read(slot).unwrap();
+        assert_eq!(gpu_act.len(), cpu_act.len());
+        for (k, (g, c)) in gpu_act.iter().zip(&cpu_act).enumerate() {
+            assert!(
+                (g - c).abs() <= tol * c.abs().max(1.0),
+                "action {k}: {g} vs {c}"
+            );
+        }
+    }
     let mut ended = 0;
     for (i, (g, c)) in gpu.iter().zip(&cpu_traj).enumerate() {
         assert_eq!(
@@ -146,8 +175,6 @@ fn check_rollout(sets: &[&str]) {
             (c.action, c.flags),
             "transition {i}: {g:?} vs {c:?}"
         );
-        // Dot products of 64 terms and exp/log: 1e-4 relative covers summation-order
-        // and transcendental differences between the GPU and Rust.
         for (name, x, y) in [
             ("logp", g.logp, c.logp),
             ("value", g.value, c.value),
@@ -158,7 +185,7 @@ fn check_rollout(sets: &[&str]) {
             ("ep_return", g.ep_return, c.ep_return),
         ] {
             assert!(
-                (x - y).abs() <= 1e-4 * y.abs().max(1.0),
+                (x - y).abs() <= tol * y.abs().max(1.0),
                 "transition {i} {name}: gpu {x} cpu {y}"
             );
         }
@@ -170,7 +197,7 @@ fn check_rollout(sets: &[&str]) {
     );
     for (k, (g, c)) in gpu_obs.iter().zip(&cpu_obs).enumerate() {
         assert!(
-            (g - c).abs() <= 1e-5 * c.abs().max(1.0),
+            (g - c).abs() <= obs_tol * c.abs().max(1.0),
             "obs {k}: {g} vs {c}"
         );
     }
@@ -180,12 +207,39 @@ fn check_rollout(sets: &[&str]) {
 fn rollout_and_gae_match_the_cpu_reference() {
     // Two agents so per-agent keys and parameters are exercised; 64 steps so
     // episodes end (terminations) inside the rollout; 3 envs leave padding lanes.
-    check_rollout(&[
-        "agents=2",
-        "ppo.envs=3",
-        "ppo.steps=64",
-        "ppo.minibatches=2",
-    ]);
+    // Dot products of 64 terms and exp/log: 1e-4 relative covers summation-order
+    // and transcendental differences between the GPU and Rust.
+    check_rollout(
+        &[
+            "agents=2",
+            "ppo.envs=3",
+            "ppo.steps=64",
+            "ppo.minibatches=2",
+        ],
+        1e-4,
+        1e-5,
+    );
+}
+
+#[test]
+fn gaussian_rollout_and_gae_match_the_cpu_reference() {
+    // Pendulum: box actions sampled from the Gaussian head (raw samples stored,
+    // clipped at the env); 210 steps cross its 200-step limit, so every env is
+    // truncated and bootstrapped once.
+    // Pendulum episodes run 200 steps open loop (CartPole's end within tens), so
+    // ulp-level differences between the GPU's and Rust's sin/exp compound through
+    // the dynamics: up to ~5e-4 relative by the time limit, hence 2e-3.
+    check_rollout(
+        &[
+            "env=Pendulum-v1",
+            "agents=2",
+            "ppo.envs=4",
+            "ppo.steps=210",
+            "ppo.minibatches=2",
+        ],
+        2e-3,
+        2e-3,
+    );
 }
 
 #[test]
@@ -210,7 +264,7 @@ fn long_rollouts_are_chunked_under_lavapipes_loop_cap() {
     let net = wgrl_rl::trainer::network(&cfg, &wgrl_envs::builtin("CartPole-v1").unwrap()).unwrap();
     let layout = wgrl_rl::ppo::RolloutLayout::new(&net, 4, 2, &shape);
     assert!(layout.chunk < 600 && layout.groups == 2, "{layout:?}");
-    check_rollout(&sets);
+    check_rollout(&sets, 1e-4, 1e-5);
 }
 
 #[test]
@@ -240,7 +294,7 @@ fn updates_split_over_dispatches_run_every_minibatch() {
 }
 
 use wgrl_rl::ppo::AgentHyper;
-use wgrl_rl::reference::{LossOptions, minibatch_loss};
+use wgrl_rl::reference::{Head, LossOptions, minibatch_loss};
 
 fn hyper(cfg: &TrainConfig) -> AgentHyper {
     let p = &cfg.ppo;
@@ -257,20 +311,45 @@ fn hyper(cfg: &TrainConfig) -> AgentHyper {
 
 #[test]
 fn ppo_loss_gradient_matches_finite_differences() {
+    check_loss_gradient(&[]);
+}
+
+#[test]
+fn gaussian_ppo_loss_gradient_matches_finite_differences() {
+    // Includes the log-std parameters' gradient (surrogate and entropy terms).
+    check_loss_gradient(&["env=Pendulum-v1", "ppo.ent_coef=0.05"]);
+}
+
+/// The head's view of a rollout: categorical, or Gaussian with the raw actions.
+fn head_of(actions: &[f32]) -> Head<'_> {
+    if actions.is_empty() {
+        Head::Categorical
+    } else {
+        Head::Gaussian { actions }
+    }
+}
+
+fn check_loss_gradient(extra: &[&str]) {
     // A rollout from the GPU provides realistic samples; the policy is then
     // perturbed so ratios leave the clip range and the value clip engages.
     let ctx = ctx();
-    let cfg = config(&[
+    let mut sets = vec![
         "ppo.envs=4",
         "ppo.steps=8",
         "ppo.minibatches=1",
         "model.width=8",
-    ]);
+    ];
+    sets.extend_from_slice(extra);
+    let cfg = config(&sets);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
     let (arena, slots) = trainer.arena();
     trainer.submit_rollout();
     let trs: Vec<Transition> = arena.read(slots.traj).unwrap();
     let obs: Vec<f32> = arena.read(slots.traj_obs).unwrap();
+    let actions: Vec<f32> = slots
+        .traj_act
+        .map(|s| arena.read(s).unwrap())
+        .unwrap_or_default();
     let net = trainer.network();
     let mut params = arena.read(slots.params).unwrap();
     for (k, p) in params.iter_mut().enumerate() {
@@ -281,10 +360,12 @@ fn ppo_loss_gradient_matches_finite_differences() {
         LossOptions {
             norm_adv: true,
             clip_vloss: true,
+            head: head_of(&actions),
         },
         LossOptions {
             norm_adv: false,
             clip_vloss: false,
+            head: head_of(&actions),
         },
     ] {
         let mut g = vec![0.0f32; params.len()];
@@ -328,14 +409,20 @@ fn ppo_loss_gradient_matches_finite_differences() {
 fn one_update_matches_the_cpu_reference() {
     // Exact activations, one saving pre-activations, and Approx-BP ones saving 2-bit states.
     for act in ["tanh", "gelu", "silu", "regelu2", "retanh2"] {
-        check_one_update(act);
+        check_one_update(act, "CartPole-v1");
     }
 }
 
-fn check_one_update(act: &str) {
+#[test]
+fn one_gaussian_update_matches_the_cpu_reference() {
+    check_one_update("tanh", "Pendulum-v1");
+}
+
+fn check_one_update(act: &str, env: &str) {
     let ctx = ctx();
     // One epoch of one minibatch: the whole batch, so the shuffle only reorders sums.
     let activation = format!("model.activation={act}");
+    let env_set = format!("env={env}");
     let cfg = config(&[
         "agents=2",
         "ppo.envs=4",
@@ -344,12 +431,19 @@ fn check_one_update(act: &str) {
         "ppo.minibatches=1",
         "ppo.lr=[1e-2, 3e-3]",
         &activation,
+        &env_set,
     ]);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
     let (arena, slots) = trainer.arena();
     trainer.submit_rollout();
     let trs: Vec<Transition> = arena.read(slots.traj).unwrap();
     let obs: Vec<f32> = arena.read(slots.traj_obs).unwrap();
+    let actions: Vec<f32> = slots
+        .traj_act
+        .map(|s| arena.read(s).unwrap())
+        .unwrap_or_default();
+    let od = trainer.env().obs_out() as usize;
+    let ad = trainer.env().action_space.dim() as usize;
     let before = arena.read(slots.params).unwrap();
     trainer.submit_update();
     let after = arena.read(slots.params).unwrap();
@@ -367,12 +461,19 @@ fn check_one_update(act: &str) {
         let terms = minibatch_loss(
             net,
             p,
-            &obs[a * b * 4..(a + 1) * b * 4],
+            &obs[a * b * od..(a + 1) * b * od],
             &trs[a * b..(a + 1) * b],
             &hp,
             LossOptions {
                 norm_adv: true,
                 clip_vloss: true,
+                head: if actions.is_empty() {
+                    Head::Categorical
+                } else {
+                    Head::Gaussian {
+                        actions: &actions[a * b * ad..(a + 1) * b * ad],
+                    }
+                },
             },
             Some(&mut g),
         );

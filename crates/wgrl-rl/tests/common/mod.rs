@@ -1,4 +1,6 @@
 //! Shared set-up of the end-to-end learning tests (each test binary trains once).
+// Each test binary uses some of these helpers.
+#![allow(dead_code)]
 
 use wgrl_gpu::{Context, ContextOptions};
 use wgrl_rl::config::{Overrides, TrainConfig, resolve};
