@@ -1,7 +1,9 @@
 //! `cargo bench --bench ppo`: one PPO iteration (rollout chunks, GAE, update
-//! dispatches) of the default CartPole preset with 1 and 4 agents, median wall
+//! dispatches) of the default CartPole preset with 1 and 4 agents, and of the
+//! Pendulum preset with 4 agents (Gaussian head, observation normalisation and
+//! reward scaling, whose statistics kernel is one of the dispatches), median wall
 //! time and env-steps/s, plus GPU time per dispatch. Under `cargo test` it runs
-//! one small iteration.
+//! one small iteration of each env.
 
 use wgrl::gpu::bench;
 use wgrl::rl::Trainer;
@@ -10,14 +12,29 @@ use wgrl::rl::config::{Overrides, resolve};
 fn main() {
     let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
-    let agent_counts: &[u32] = if smoke { &[1] } else { &[1, 4] };
-    for &agents in agent_counts {
+    let runs: &[(&str, &str, u32)] = if smoke {
+        &[
+            ("CartPole-v1", "cartpole", 1),
+            ("Pendulum-v1", "pendulum", 1),
+        ]
+    } else {
+        &[
+            ("CartPole-v1", "cartpole", 1),
+            ("CartPole-v1", "cartpole", 4),
+            ("Pendulum-v1", "pendulum", 4),
+        ]
+    };
+    for &(env, label, agents) in runs {
         let mut sets = vec![];
         if smoke {
-            sets.extend(["ppo.envs=4".to_string(), "ppo.steps=8".to_string()]);
+            sets.extend([
+                "ppo.envs=4".to_string(),
+                "ppo.steps=8".to_string(),
+                "ppo.minibatches=2".to_string(),
+            ]);
         }
         let cfg = resolve(&Overrides {
-            env: Some("CartPole-v1".into()),
+            env: Some(env.into()),
             agents: Some(agents),
             sets,
             ..Default::default()
@@ -37,7 +54,7 @@ fn main() {
         let median = bench::median(&wall);
         let steps = (cfg.batch_per_agent() * agents as u64) as f64;
         println!(
-            "ppo/iteration/cartpole x{agents}: {} dispatches, median {:.2} ms, {:.0} env-steps/s",
+            "ppo/iteration/{label} x{agents}: {} dispatches, median {:.2} ms, {:.0} env-steps/s",
             trainer.dispatches_per_iteration(),
             median * 1e3,
             steps / median

@@ -1027,15 +1027,17 @@ mod tests {
         assert_eq!(r.preset.as_deref(), Some("cartpole"));
         assert_eq!(r.config.ppo.envs, 16);
         assert_eq!(r.config.log.interval, 5);
-        // An env without a default preset gets the defaults.
-        let r = resolve_with_preset(&Overrides {
-            env: Some("Pendulum-v1".into()),
-            ..Overrides::default()
-        })
-        .unwrap();
-        assert_eq!(r.preset, None);
-        assert_eq!(r.config.env, "Pendulum-v1");
-        assert_eq!(r.config.ppo.envs, 4);
+        // Every built-in env has a default preset, made for it.
+        for env in wgrl_envs::BUILTIN_ENVS {
+            let r = resolve_with_preset(&Overrides {
+                env: Some(env.to_string()),
+                ..Overrides::default()
+            })
+            .unwrap();
+            assert_eq!(r.preset.as_deref(), default_preset_for(env), "{env}");
+            assert!(r.preset.is_some(), "{env} has no default preset");
+            assert_eq!(r.config.env, *env);
+        }
     }
 
     #[test]
@@ -1048,7 +1050,7 @@ mod tests {
         .to_string();
         assert_eq!(
             e,
-            "unknown preset 'cartpol'; valid presets are: cartpole, cartpole-purejaxrl, acrobot, mountaincar"
+            "unknown preset 'cartpol'; valid presets are: cartpole, cartpole-purejaxrl, acrobot, mountaincar, pendulum, mountaincar-continuous"
         );
     }
 
