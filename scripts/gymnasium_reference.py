@@ -96,139 +96,105 @@ def cartpole(rng):
     return {"transitions": transitions, "rollouts": rollouts}
 
 
-def generic(name, sample_state, margin, policy_steps=None):
+def record(make, rng, sample_state, margin, step_action, random_action, as_json):
     """One-step transitions from sampled states (each with its distance to the
     termination boundary, so tests can skip flags that f32 rounding may flip) and
-    random-policy episodes through the TimeLimit wrapper."""
+    three random-policy episodes through the TimeLimit wrapper. `step_action(i)`
+    is the i-th transition's action, `random_action()` a rollout's, and
+    `as_json(action)` how an action is written."""
+    env = make()
+    env.reset(seed=0)
+    u = env.unwrapped
+    transitions = []
+    for i in range(400):
+        state = sample_state(rng, i)
+        action = step_action(i)
+        u.state = state.copy()
+        obs, reward, terminated, truncated, _ = env.step(action)
+        transitions.append(
+            {
+                "state": f(state),
+                "action": as_json(action),
+                "next_state": f(u.state),
+                "obs": f(obs),
+                "reward": float(reward),
+                "terminated": bool(terminated),
+                "margin": float(margin(u.state)),
+            }
+        )
+    rollouts = []
+    for k in range(3):
+        env = make()
+        env.reset(seed=200 + k)
+        reset_state = f(env.unwrapped.state)
+        actions, states, obss, rewards, terms, truncs, margins = [], [], [], [], [], [], []
+        while True:
+            action = random_action()
+            obs, reward, terminated, truncated, _ = env.step(action)
+            actions.append(as_json(action))
+            states.append(f(env.unwrapped.state))
+            obss.append(f(obs))
+            rewards.append(float(reward))
+            terms.append(bool(terminated))
+            truncs.append(bool(truncated))
+            margins.append(float(margin(env.unwrapped.state)))
+            if terminated or truncated:
+                break
+        rollouts.append(
+            {
+                "policy": "random",
+                "reset_state": reset_state,
+                "actions": actions,
+                "states": states,
+                "obs": obss,
+                "rewards": rewards,
+                "terminated": terms,
+                "truncated": truncs,
+                "margins": margins,
+            }
+        )
+    return {"transitions": transitions, "rollouts": rollouts}
+
+
+def generic(name, sample_state, margin):
+    """`record` for a discrete env: transitions cycle through the actions,
+    rollouts draw them uniformly."""
 
     def run(rng):
-        env = gym.make(name)
-        env.reset(seed=0)
-        u = env.unwrapped
-        n_actions = env.action_space.n
-        transitions = []
-        for i in range(400):
-            state = sample_state(rng)
-            action = int(i % n_actions)
-            u.state = state.copy()
-            obs, reward, terminated, truncated, _ = env.step(action)
-            transitions.append(
-                {
-                    "state": f(state),
-                    "action": action,
-                    "next_state": f(u.state),
-                    "obs": f(obs),
-                    "reward": float(reward),
-                    "terminated": bool(terminated),
-                    "margin": float(margin(u.state)),
-                }
-            )
-        rollouts = []
-        for k in range(3):
-            env = gym.make(name)
-            env.reset(seed=200 + k)
-            reset_state = f(env.unwrapped.state)
-            actions, states, obss, rewards, terms, truncs, margins = [], [], [], [], [], [], []
-            while True:
-                action = int(rng.integers(0, n_actions))
-                obs, reward, terminated, truncated, _ = env.step(action)
-                actions.append(action)
-                states.append(f(env.unwrapped.state))
-                obss.append(f(obs))
-                rewards.append(float(reward))
-                terms.append(bool(terminated))
-                truncs.append(bool(truncated))
-                margins.append(float(margin(env.unwrapped.state)))
-                if terminated or truncated:
-                    break
-            rollouts.append(
-                {
-                    "policy": "random",
-                    "reset_state": reset_state,
-                    "actions": actions,
-                    "states": states,
-                    "obs": obss,
-                    "rewards": rewards,
-                    "terminated": terms,
-                    "truncated": truncs,
-                    "margins": margins,
-                }
-            )
-        return {"transitions": transitions, "rollouts": rollouts}
+        n_actions = gym.make(name).action_space.n
+        return record(
+            lambda: gym.make(name),
+            rng,
+            lambda rng, i: sample_state(rng),
+            margin,
+            lambda i: int(i % n_actions),
+            lambda: int(rng.integers(0, n_actions)),
+            lambda a: a,
+        )
 
     return run
 
 
 def generic_box(name, sample_state, margin, widen=1.5):
-    """Like `generic`, for a Box action space: the env is wrapped in ClipAction
-    and each action is a list of floats, the raw (unclipped) action drawn
-    uniformly from the bounds' centre +/- `widen` times their half-width."""
+    """`record` for a Box action space: the env is wrapped in ClipAction and each
+    action is a list of floats, the raw (unclipped) action drawn uniformly from
+    the bounds' centre +/- `widen` times their half-width, rounded to float32."""
 
     def make():
         return gym.wrappers.ClipAction(gym.make(name))
 
     def run(rng):
-        env = make()
-        env.reset(seed=0)
-        u = env.unwrapped
         # ClipAction's own action_space is unbounded; the bounds are the env's.
-        low = np.asarray(u.action_space.low, dtype=np.float64)
-        high = np.asarray(u.action_space.high, dtype=np.float64)
+        space = make().unwrapped.action_space
+        low = np.asarray(space.low, dtype=np.float64)
+        high = np.asarray(space.high, dtype=np.float64)
         mid, half = (high + low) / 2, (high - low) / 2
 
         def raw_action():
             a = rng.uniform(mid - widen * half, mid + widen * half)
             return a.astype(np.float32)
 
-        transitions = []
-        for i in range(400):
-            state = sample_state(rng, i)
-            action = raw_action()
-            u.state = state.copy()
-            obs, reward, terminated, truncated, _ = env.step(action)
-            transitions.append(
-                {
-                    "state": f(state),
-                    "action": f(action),
-                    "next_state": f(u.state),
-                    "obs": f(obs),
-                    "reward": float(reward),
-                    "terminated": bool(terminated),
-                    "margin": float(margin(u.state)),
-                }
-            )
-        rollouts = []
-        for k in range(3):
-            env = make()
-            env.reset(seed=200 + k)
-            reset_state = f(env.unwrapped.state)
-            actions, states, obss, rewards, terms, truncs, margins = [], [], [], [], [], [], []
-            while True:
-                action = raw_action()
-                obs, reward, terminated, truncated, _ = env.step(action)
-                actions.append(f(action))
-                states.append(f(env.unwrapped.state))
-                obss.append(f(obs))
-                rewards.append(float(reward))
-                terms.append(bool(terminated))
-                truncs.append(bool(truncated))
-                margins.append(float(margin(env.unwrapped.state)))
-                if terminated or truncated:
-                    break
-            rollouts.append(
-                {
-                    "policy": "random",
-                    "reset_state": reset_state,
-                    "actions": actions,
-                    "states": states,
-                    "obs": obss,
-                    "rewards": rewards,
-                    "terminated": terms,
-                    "truncated": truncs,
-                    "margins": margins,
-                }
-            )
-        return {"transitions": transitions, "rollouts": rollouts}
+        return record(make, rng, sample_state, margin, lambda i: raw_action(), raw_action, f)
 
     return run
 

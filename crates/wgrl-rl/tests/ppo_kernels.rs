@@ -320,6 +320,21 @@ fn gaussian_ppo_loss_gradient_matches_finite_differences() {
     check_loss_gradient(&["env=Pendulum-v1", "ppo.ent_coef=0.05"]);
 }
 
+/// Runs one rollout; returns its transitions, observations and (box spaces) raw actions.
+fn rollout(trainer: &Trainer) -> (Vec<Transition>, Vec<f32>, Vec<f32>) {
+    let (arena, slots) = trainer.arena();
+    trainer.submit_rollout();
+    let actions = slots
+        .traj_act
+        .map(|s| arena.read(s).unwrap())
+        .unwrap_or_default();
+    (
+        arena.read(slots.traj).unwrap(),
+        arena.read(slots.traj_obs).unwrap(),
+        actions,
+    )
+}
+
 /// The head's view of a rollout: categorical, or Gaussian with the raw actions.
 fn head_of(actions: &[f32]) -> Head<'_> {
     if actions.is_empty() {
@@ -343,13 +358,7 @@ fn check_loss_gradient(extra: &[&str]) {
     let cfg = config(&sets);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
     let (arena, slots) = trainer.arena();
-    trainer.submit_rollout();
-    let trs: Vec<Transition> = arena.read(slots.traj).unwrap();
-    let obs: Vec<f32> = arena.read(slots.traj_obs).unwrap();
-    let actions: Vec<f32> = slots
-        .traj_act
-        .map(|s| arena.read(s).unwrap())
-        .unwrap_or_default();
+    let (trs, obs, actions) = rollout(&trainer);
     let net = trainer.network();
     let mut params = arena.read(slots.params).unwrap();
     for (k, p) in params.iter_mut().enumerate() {
@@ -435,13 +444,7 @@ fn check_one_update(act: &str, env: &str) {
     ]);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
     let (arena, slots) = trainer.arena();
-    trainer.submit_rollout();
-    let trs: Vec<Transition> = arena.read(slots.traj).unwrap();
-    let obs: Vec<f32> = arena.read(slots.traj_obs).unwrap();
-    let actions: Vec<f32> = slots
-        .traj_act
-        .map(|s| arena.read(s).unwrap())
-        .unwrap_or_default();
+    let (trs, obs, actions) = rollout(&trainer);
     let od = trainer.env().obs_out() as usize;
     let ad = trainer.env().action_space.dim() as usize;
     let before = arena.read(slots.params).unwrap();
