@@ -12,7 +12,7 @@ const HALF_LOG_2PI: f32 = 0.9189385332046727;
 struct HeadEval {
     logp: f32,
     entropy: f32,
-    unused: f32,
+    z: array<f32, ACTION_DIM>, // (a - mean) / std per dimension, reused by head_grad
 }
 
 var<private> log_std_grad: array<f32, ACTION_DIM>;
@@ -24,22 +24,23 @@ fn head_begin() {
 }
 
 fn head_eval(means: u32, s: u32, row: u32, tr: Transition, pb: u32) -> HeadEval {
-    var logp = 0.0;
-    var entropy = 0.0;
+    var he: HeadEval;
+    he.logp = 0.0;
+    he.entropy = 0.0;
     for (var k = 0u; k < ACTION_DIM; k++) {
         let log_std = params[pb + LOG_STD_OFF + k];
         let z = (traj_act[row * ACTION_DIM + k] - sget(means + k * M4, s)) * exp(-log_std);
-        logp += -0.5 * z * z - log_std - HALF_LOG_2PI;
-        entropy += log_std + 0.5 + HALF_LOG_2PI;
+        he.z[k] = z;
+        he.logp += -0.5 * z * z - log_std - HALF_LOG_2PI;
+        he.entropy += log_std + 0.5 + HALF_LOG_2PI;
     }
-    return HeadEval(logp, entropy, 0.0);
+    return he;
 }
 
 fn head_grad(means: u32, dout: u32, s: u32, row: u32, tr: Transition, pb: u32, he: HeadEval, dlogp: f32, ent_coef: f32, inv_m: f32) {
     for (var k = 0u; k < ACTION_DIM; k++) {
-        let log_std = params[pb + LOG_STD_OFF + k];
-        let inv_std = exp(-log_std);
-        let z = (traj_act[row * ACTION_DIM + k] - sget(means + k * M4, s)) * inv_std;
+        let z = he.z[k];
+        let inv_std = exp(-params[pb + LOG_STD_OFF + k]);
         sset(dout + k * M4, s, dlogp * z * inv_std * inv_m);
         log_std_grad[k] += dlogp * (z * z - 1.0) * inv_m;
     }

@@ -325,14 +325,7 @@ impl ReferenceVecEnv {
     /// One step of env `g`, with auto-reset; returns the step's record. Box
     /// actions are clipped to the space's bounds first, as the kernel does.
     pub fn step_one(&mut self, g: usize, action: &[f32]) -> StepOut {
-        let action: Vec<f32> = match &self.desc.action_space {
-            ActionSpace::Discrete { .. } => action.to_vec(),
-            ActionSpace::Box { low, high } => action
-                .iter()
-                .zip(low.iter().zip(high))
-                .map(|(a, (&lo, &hi))| a.clamp(lo, hi))
-                .collect(),
-        };
+        let action = self.desc.action_space.clip(action);
         let (reward, terminated) = self.env.step(&mut self.states[g], &self.params, &action);
         let m = &mut self.meta[g];
         m.1 += 1;

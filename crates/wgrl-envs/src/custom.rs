@@ -47,33 +47,15 @@ pub struct Manifest {
     /// Return at which the env counts as solved (optional).
     #[serde(default)]
     pub solved_threshold: Option<f32>,
-    /// The action space.
-    pub action_space: ActionSpaceManifest,
+    /// The action space: `{ type = "discrete", n = N }` or
+    /// `{ type = "box", low = [..], high = [..] }`.
+    pub action_space: ActionSpace,
     /// One entry per `EnvParams` field.
     #[serde(default)]
     pub params: BTreeMap<String, toml::Spanned<ParamManifest>>,
     /// Free text for people reading the manifest.
     #[serde(default)]
     pub description: Option<String>,
-}
-
-/// `action_space = { type = "discrete", n = N }` or
-/// `action_space = { type = "box", low = [..], high = [..] }`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum ActionSpaceManifest {
-    /// `n` actions, `0..n`.
-    Discrete {
-        /// Number of actions.
-        n: u32,
-    },
-    /// Continuous actions in a box; the engine clips actions to it.
-    Box {
-        /// Lower bound per dimension.
-        low: Vec<f32>,
-        /// Upper bound per dimension.
-        high: Vec<f32>,
-    },
 }
 
 /// One parameter: `name = { default = 1.0, range = [lo, hi] }`.
@@ -214,13 +196,7 @@ fn from_manifest(
             ),
         ));
     }
-    let action_space = match &m.action_space {
-        ActionSpaceManifest::Discrete { n } => ActionSpace::Discrete { n: *n },
-        ActionSpaceManifest::Box { low, high } => ActionSpace::Box {
-            low: low.clone(),
-            high: high.clone(),
-        },
-    };
+    let action_space = m.action_space.clone();
     if let Some(problem) = action_space.problem() {
         return Err(manifest_err(None, format!("action_space: {problem}")));
     }

@@ -7,8 +7,10 @@ use crate::task::TaskSpec;
 use wgrl_gpu::ShaderSource;
 use wgrl_gpu::wgpu::naga;
 
-/// An env's action space.
-#[derive(Debug, Clone, PartialEq)]
+/// An env's action space. In a custom env's manifest it reads
+/// `{ type = "discrete", n = N }` or `{ type = "box", low = [..], high = [..] }`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ActionSpace {
     /// `n` actions, `0..n`.
     Discrete {
@@ -46,6 +48,19 @@ impl ActionSpace {
         match self {
             ActionSpace::Discrete { n } => *n,
             ActionSpace::Box { low, .. } => low.len() as u32,
+        }
+    }
+
+    /// `action` as the env sees it: a box action clipped to the bounds
+    /// (Gymnasium's `ClipAction`, as the kernels do); a discrete one unchanged.
+    pub fn clip(&self, action: &[f32]) -> Vec<f32> {
+        match self {
+            ActionSpace::Discrete { .. } => action.to_vec(),
+            ActionSpace::Box { low, high } => action
+                .iter()
+                .zip(low.iter().zip(high))
+                .map(|(a, (&lo, &hi))| a.clamp(lo, hi))
+                .collect(),
         }
     }
 

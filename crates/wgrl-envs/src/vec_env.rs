@@ -471,9 +471,7 @@ impl VecEnv {
                 n - 1
             )));
         }
-        self.arena.write(self.slots.actions, actions)?;
-        self.kernel.submit(&self.ctx, EnvMode::Step);
-        self.last_step()
+        self.step_words(actions)
     }
 
     /// Steps every env of a box action space once: `action_dim` floats per env
@@ -503,7 +501,12 @@ impl VecEnv {
             )));
         }
         let words: Vec<u32> = actions.iter().map(|a| a.to_bits()).collect();
-        self.arena.write(self.slots.actions, &words)?;
+        self.step_words(&words)
+    }
+
+    /// Writes checked actions (their words) to the actions slot and steps once.
+    fn step_words(&mut self, words: &[u32]) -> Result<StepBatch> {
+        self.arena.write(self.slots.actions, words)?;
         self.kernel.submit(&self.ctx, EnvMode::Step);
         self.last_step()
     }

@@ -84,11 +84,7 @@ fn reference_rollout(
                         logp += -0.5 * z[i] * z[i] - ls - 0.918_938_5;
                     }
                     raw_actions[row * ad..(row + 1) * ad].copy_from_slice(&raw);
-                    let wgrl_envs::ActionSpace::Box { low, high } = &desc.action_space else {
-                        unreachable!()
-                    };
-                    let clipped = (0..ad).map(|i| raw[i].clamp(low[i], high[i])).collect();
-                    (0u32, clipped, logp)
+                    (0u32, desc.action_space.clip(&raw), logp)
                 } else {
                     let mx = logits.iter().cloned().fold(f32::MIN, f32::max);
                     let total: f32 = logits.iter().map(|l| (l - mx).exp()).sum();
