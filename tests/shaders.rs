@@ -6,7 +6,8 @@ use std::path::Path;
 use wgrl::envs::{BUILTIN_ENVS, builtin};
 use wgrl::gpu::ShaderSource;
 use wgrl::nn::kernels::nn_source;
-use wgrl::nn::{Activation, NetLayout};
+use wgrl::nn::norm::NormKind;
+use wgrl::nn::{Activation, Arch, ModelSpec, NetLayout};
 
 /// Every kernel composition the engine builds.
 fn all_kernels() -> Vec<ShaderSource> {
@@ -48,12 +49,45 @@ fn all_kernels() -> Vec<ShaderSource> {
                 norm_obs: norm,
                 norm_reward: norm,
             };
-            let scratch = ScratchLayout::new(&net, desc.obs_dim, shape.m4());
+            let scratch = ScratchLayout::new(&net, shape.m4());
             let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
             out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
             out.push(ppo::gae_source(&desc, &net, &shape, &rollout));
             out.push(ppo::update_source(&desc, &net, &shape, &scratch));
             out.push(ppo::norm_update_source(&desc, &net, &shape));
+        }
+    }
+    // Every architecture with every norm (and none) and activation families, on a
+    // discrete and a box env.
+    for name in ["CartPole-v1", "Pendulum-v1"] {
+        let desc = builtin(name).unwrap();
+        let shape = PpoShape {
+            agents: 2,
+            envs: 8,
+            steps: 16,
+            epochs: 2,
+            minibatches: 2,
+            iterations: 10,
+            anneal_lr: true,
+            norm_adv: true,
+            clip_vloss: true,
+            norm_obs: false,
+            norm_reward: false,
+        };
+        for norm in [None].into_iter().chain(NormKind::ALL.map(Some)) {
+            for arch in [Arch::Mlp { depth: 2 }, Arch::Residual { blocks: 2, expansion: 4 }] {
+                for act in [Activation::Tanh, Activation::Gelu, Activation::ReGelu2] {
+                    let model = ModelSpec { arch, width: 16, activation: act, norm };
+                    let mut net = NetLayout::actor_critic_model(desc.obs_dim, desc.num_actions(), &model);
+                    if desc.action_space.is_continuous() {
+                        net = net.with_log_std(desc.action_space.dim());
+                    }
+                    let scratch = ScratchLayout::new(&net, shape.m4());
+                    let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
+                    out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
+                    out.push(ppo::update_source(&desc, &net, &shape, &scratch));
+                }
+            }
         }
     }
     out

@@ -3,9 +3,10 @@
 
 // dx = W^T dy, multiplied by the derivative of the activation that produced x
 // when `x_act` (x is then the previous layer's output and `xsave` that layer's
-// save region). Items cover four inputs for one block of samples, so each dy load
-// feeds four FMAs and the four inputs' 2-bit states are one word.
-fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool) {
+// save region), and added to what dx holds when `accumulate` (x also feeds a
+// residual connection). Items cover four inputs for one block of samples, so each
+// dy load feeds four FMAs and the four inputs' 2-bit states are one word.
+fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
     let i4 = L.n_in / 4u;
     let items = i4 * m4;
     for (var it = lid; it < items; it += WG) {
@@ -30,6 +31,12 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
             a2 *= act_deriv4(x, xsave, i + 2u, j, m4);
             a3 *= act_deriv4(x, xsave, i + 3u, j, m4);
         }
+        if (accumulate) {
+            a0 += scratch[dx + i * m4 + j];
+            a1 += scratch[dx + (i + 1u) * m4 + j];
+            a2 += scratch[dx + (i + 2u) * m4 + j];
+            a3 += scratch[dx + (i + 3u) * m4 + j];
+        }
         scratch[dx + i * m4 + j] = a0;
         scratch[dx + (i + 1u) * m4 + j] = a1;
         scratch[dx + (i + 2u) * m4 + j] = a2;
@@ -46,6 +53,9 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
         }
         if (x_act) {
             acc *= act_deriv4(x, xsave, i, j, m4);
+        }
+        if (accumulate) {
+            acc += scratch[dx + i * m4 + j];
         }
         scratch[dx + i * m4 + j] = acc;
     }

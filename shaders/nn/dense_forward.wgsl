@@ -12,13 +12,17 @@
 // loops when it runs out, so callers size their
 // dispatches with the iteration counts in wgrl_nn::budget.
 
-// y = act(W x + b) (act only where L.act != 0). With `keep`, what the activation's
-// backward needs is written to the layer's save region (see activations.wgsl).
+// y = act(W x + b) (act only where L.act != 0), plus the tensor at `res` unless it
+// is NO_RES (a residual connection; res may be y itself, updated in place). With
+// `keep`, what the activation's backward needs is written to the layer's save
+// region (see activations.wgsl).
 // Each item computes four output neurons for one block of four samples, so every
 // input load feeds four FMAs (on lavapipe, per-lane loads are scalar loops over
 // the lanes: reuse is what makes this fast), and its four outputs' 2-bit states
 // fill exactly one word.
-fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool) {
+const NO_RES: u32 = 0xffffffffu;
+
+fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
     let o4 = L.n_out / 4u;
     let items = o4 * m4;
     let mode = act_save_mode();
@@ -56,6 +60,12 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
             a2 = act_fwd4(a2);
             a3 = act_fwd4(a3);
         }
+        if (res != NO_RES) {
+            a0 += scratch[res + o * m4 + j];
+            a1 += scratch[res + (o + 1u) * m4 + j];
+            a2 += scratch[res + (o + 2u) * m4 + j];
+            a3 += scratch[res + (o + 3u) * m4 + j];
+        }
         scratch[y + o * m4 + j] = a0;
         scratch[y + (o + 1u) * m4 + j] = a1;
         scratch[y + (o + 2u) * m4 + j] = a2;
@@ -82,6 +92,9 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
                 }
                 word |= act_byte(acc) << (8u * k);
                 acc = act_fwd4(acc);
+            }
+            if (res != NO_RES) {
+                acc += scratch[res + o * m4 + j];
             }
             scratch[y + o * m4 + j] = acc;
         }

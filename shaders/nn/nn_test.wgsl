@@ -37,10 +37,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let L = NET[P.layer];
     switch P.mode {
         case 0u: {
-            dense_forward(lid, L, pb, sb + P.x, sb + P.y, sb + P.save, P.m4, true);
+            dense_forward(lid, L, pb, sb + P.x, sb + P.y, sb + P.save, P.m4, true, NO_RES);
         }
         case 1u: {
-            dense_backward_input(lid, L, pb, sb + P.y, sb + P.x, sb + P.xsave, sb + P.dx, P.m4, P.x_act != 0u);
+            dense_backward_input(lid, L, pb, sb + P.y, sb + P.x, sb + P.xsave, sb + P.dx, P.m4, P.x_act != 0u, false);
         }
         case 2u: {
             dense_weight_grad(lid, L, ob + 2u * PARAMS_PER_AGENT, sb + P.y, sb + P.x, P.m4);

@@ -65,14 +65,6 @@ fn sset(off: u32, s: u32, v: f32) {
     scratch[off + s / 4u][s % 4u] = v;
 }
 
-// Input activations of layer l (relative to the agent's scratch base).
-fn layer_input(l: u32) -> u32 {
-    if (l == NET0_FIRST || l == NET1_FIRST) {
-        return X_OFF;
-    }
-    return H_OFF[l - 1u];
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let agent = wid.x;
@@ -130,23 +122,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             // Population std, as PureJaxRL (jnp.std); CleanRL's unbiased std differs by sqrt(M/(M-1)).
             let adv_std = sqrt(max(adv_tot.y * inv_m - adv_mean * adv_mean, 0.0));
 
-            // 2. Forward, actor and critic layer k together.
-            for (var k = 0u; k < NET_DEPTH; k++) {
-                let la = NET0_FIRST + k;
-                let lc = NET1_FIRST + k;
-                dense_forward(lid, NET[la], pb, sb + layer_input(la), sb + H_OFF[la], sb + S_OFF[la], M4, true);
-                dense_forward(lid, NET[lc], pb, sb + layer_input(lc), sb + H_OFF[lc], sb + S_OFF[lc], M4, true);
-                storageBarrier();
-            }
+            // 2. Forward, actor and critic step by step (generated: net_forward_all).
+            net_forward_all(lid, pb, sb, true);
 
             // 3. Losses and their gradients with respect to logits and value.
-            let logits = sb + H_OFF[NET0_FIRST + NET_DEPTH - 1u];
-            let values = sb + H_OFF[NET1_FIRST + NET_DEPTH - 1u];
+            let logits = sb + LOGITS_OFF;
+            let values = sb + VALUES_OFF;
             head_begin();
             for (var s = lid; s < M4 * 4u; s += WG) {
                 if (s >= M) {
-                    head_zero(sb + D_OFF[0], s);
-                    sset(sb + D_OFF[2], s, 0.0);
+                    head_zero(sb + DLOGITS_OFF, s);
+                    sset(sb + DVALUES_OFF, s, 0.0);
                     continue;
                 }
                 let row = tb + bitcast<u32>(sget(sb + IDX_OFF, s));
@@ -168,7 +154,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 if (pg2 > pg1 && (ratio < 1.0 - hp.clip || ratio > 1.0 + hp.clip)) {
                     dratio = 0.0;
                 }
-                head_grad(logits, sb + D_OFF[0], s, row, tr, pb, he, dratio * ratio, hp.ent_coef, inv_m);
+                head_grad(logits, sb + DLOGITS_OFF, s, row, tr, pb, he, dratio * ratio, hp.ent_coef, inv_m);
                 let v = sget(values, s);
                 var vloss: f32;
                 var dv: f32;
@@ -188,27 +174,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     vloss = 0.5 * (v - tr.ret) * (v - tr.ret);
                     dv = v - tr.ret;
                 }
-                sset(sb + D_OFF[2], s, hp.vf_coef * dv * inv_m);
+                sset(sb + DVALUES_OFF, s, hp.vf_coef * dv * inv_m);
                 acc_a += vec4<f32>(max(pg1, pg2), vloss, entropy, (ratio - 1.0) - logratio) * inv_m;
                 acc_b.x += select(0.0, 1.0, abs(ratio - 1.0) > hp.clip) * inv_m;
             }
             storageBarrier();
 
-            // 4. Backward, from the heads down; deltas ping-pong between two buffers per network.
-            for (var k = 0u; k < NET_DEPTH; k++) {
-                let depth = NET_DEPTH - 1u - k;
-                let cur = k % 2u;
-                for (var net = 0u; net < 2u; net++) {
-                    let l = select(NET0_FIRST, NET1_FIRST, net == 1u) + depth;
-                    let dy = sb + D_OFF[net * 2u + cur];
-                    let x = sb + layer_input(l);
-                    dense_weight_grad(lid, NET[l], gb, dy, x, M4);
-                    if (depth > 0u) {
-                        dense_backward_input(lid, NET[l], pb, dy, x, sb + S_OFF[l - 1u], sb + D_OFF[net * 2u + 1u - cur], M4, true);
-                    }
-                }
-                storageBarrier();
-            }
+            // 4. Backward, from the heads down (generated: net_backward_all).
+            net_backward_all(lid, pb, gb, sb);
 
             // The head's own parameters (a Gaussian's log-stds).
             head_finish(lid, gb, hp.ent_coef);

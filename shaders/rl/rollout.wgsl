@@ -7,7 +7,8 @@
 // their env, auto-reset it and write the transition. A truncated episode's final
 // observation goes through the critic once more for its bootstrap value. The
 // last chunk also stores the value of the next observation for GAE.
-// Plan constants (WG, EB, EB4, G, RS, R_X, R_H, R_LASTV) come from the generated prelude.
+// Plan constants (WG, EB, EB4, G, RS, R_X, R_LASTV, ...) and the network passes
+// (net_forward_*) come from the generated prelude.
 
 @group(0) @binding(0) var<uniform> P: RolloutParams;
 @group(0) @binding(1) var<storage, read_write> states: array<EnvState>;
@@ -28,21 +29,6 @@ fn lane_get(off: u32, feature: u32, lane: u32) -> f32 {
     return scratch[off + feature * EB4 + lane / 4u][lane % 4u];
 }
 
-// Layers of network `net` (0 actor, 1 critic) on the block's inputs at R_X.
-fn forward(lid: u32, net: u32, sb: u32, pb: u32) {
-    let first = select(NET0_FIRST, NET1_FIRST, net == 1u);
-    let count = select(NET0_LAYERS, NET1_LAYERS, net == 1u);
-    for (var k = 0u; k < count; k++) {
-        let l = first + k;
-        var x = sb + R_X;
-        if (k > 0u) {
-            x = sb + R_H[l - 1u];
-        }
-        dense_forward(lid, NET[l], pb, x, sb + R_H[l], 0u, EB4, false);
-        storageBarrier();
-    }
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let agent = wid.x / G;
@@ -51,8 +37,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let g = agent * P.envs + env;
     let pb = agent * PARAMS_PER_AGENT;
     let sb = wid.x * RS;
-    let actor_out = sb + R_H[NET0_FIRST + NET0_LAYERS - 1u];
-    let critic_out = sb + R_H[NET1_FIRST + NET1_LAYERS - 1u];
+    let actor_out = sb + R_ACTOR_OUT;
+    let critic_out = sb + R_CRITIC_OUT;
     let reset_key = rng_key(P.seed, agent, STREAM_RESET);
     let action_key = rng_key(P.seed, agent, STREAM_ACTION);
     let task_key = rng_key(P.seed, agent, STREAM_TASK);
@@ -94,8 +80,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
         storageBarrier();
-        forward(lid, 0u, sb, pb);
-        forward(lid, 1u, sb, pb);
+        net_forward_all(lid, pb, sb, false);
 
         var trunc_only = false;
         if (live) {
@@ -135,7 +120,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         if (workgroupUniformLoad(&any_trunc_plain) != 0u) {
             storageBarrier();
-            forward(lid, 1u, sb, pb);
+            net_forward_1(lid, pb, sb, false);
             if (trunc_only) {
                 traj[row].boot_value = lane_get(critic_out, 0u, lid);
             }
@@ -158,7 +143,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
         storageBarrier();
-        forward(lid, 1u, sb, pb);
+        net_forward_1(lid, pb, sb, false);
         if (live) {
             lane_put(sb + R_LASTV, 0u, lid, lane_get(critic_out, 0u, lid));
         }

@@ -56,3 +56,18 @@ pub fn elementwise(n: u64, wg: u32) -> u64 {
 pub fn wg_sum(wg: u32) -> u64 {
     wg.max(2).ilog2() as u64 + 1
 }
+
+/// `norm_forward`: per sample block, three passes over the features.
+pub fn norm_forward(h: u32, m4: u32, wg: u32) -> u64 {
+    per_lane(m4 as u64, wg) * (3 * h as u64 + 3) + 1
+}
+
+/// `norm_backward`: per sample block, two passes over the features.
+pub fn norm_backward(h: u32, m4: u32, wg: u32) -> u64 {
+    per_lane(m4 as u64, wg) * (2 * h as u64 + 2) + 1
+}
+
+/// `norm_affine_grad`: per feature, a pass over the sample blocks.
+pub fn norm_affine_grad(h: u32, m4: u32, wg: u32) -> u64 {
+    per_lane(h as u64, wg) * (m4 as u64 + 1) + 1
+}

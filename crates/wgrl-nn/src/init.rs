@@ -44,7 +44,8 @@ pub fn orthogonal(rows: usize, cols: usize, gain: f32, rng: &mut Rng) -> Vec<f32
 }
 
 /// Parameters of `agents` agents for `layout`, agent-major; agent `a` uses the
-/// RNG key (seed, a, layer, 0, STREAM_INIT) for layer `layer`.
+/// RNG key (seed, a, layer, 0, STREAM_INIT) for layer `layer`. Biases and
+/// norm betas start at 0, norm gammas at 1.
 pub fn init_params(layout: &NetLayout, agents: u32, seed: u32) -> Vec<f32> {
     let p = layout.param_count as usize;
     let mut out = vec![0.0f32; p * agents as usize];
@@ -54,6 +55,10 @@ pub fn init_params(layout: &NetLayout, agents: u32, seed: u32) -> Vec<f32> {
             let mut rng = Rng::new(seed, agent, li as u32, 0, STREAM_INIT);
             let w = orthogonal(l.n_out as usize, l.n_in as usize, l.gain, &mut rng);
             out[base + l.w as usize..base + l.w as usize + w.len()].copy_from_slice(&w);
+        }
+        // Norms start as the identity affine: gamma 1, beta 0.
+        for n in layout.norms.iter().filter(|n| !n.kind.is_ms()) {
+            out[base + n.g as usize..base + (n.g + n.h) as usize].fill(1.0);
         }
     }
     out

@@ -2,6 +2,7 @@
 //! constants that tell kernels the same.
 
 use crate::activation::ActKind;
+use crate::norm::NormKind;
 
 /// Hidden-layer activation (any [`ActKind`], exact or Approx-BP).
 pub type Activation = ActKind;
@@ -36,17 +37,134 @@ pub struct LayerLayout {
     pub gain: f32,
 }
 
+/// Network architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    /// `depth` hidden layers of `width`: Linear -> activation, with a norm (if
+    /// any) before every Linear after the first.
+    Mlp {
+        /// Hidden layers.
+        depth: u32,
+    },
+    /// SimBa-style residual net: an embedding Linear, `blocks` blocks of
+    /// [norm -> Linear(H -> mH) -> activation -> Linear(mH -> H) -> + residual],
+    /// a final norm, then the head.
+    Residual {
+        /// Residual blocks.
+        blocks: u32,
+        /// Hidden expansion m of each block.
+        expansion: u32,
+    },
+}
+
+/// The shape every network of a model shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// Architecture.
+    pub arch: Arch,
+    /// Hidden width H.
+    pub width: u32,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Normalisation layer, if any.
+    pub norm: Option<NormKind>,
+}
+
+impl ModelSpec {
+    /// An MLP without normalisation.
+    pub fn mlp(width: u32, depth: u32, activation: Activation) -> Self {
+        ModelSpec {
+            arch: Arch::Mlp { depth },
+            width,
+            activation,
+            norm: None,
+        }
+    }
+}
+
+/// One normalisation layer inside an agent's parameter block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NormLayout {
+    /// Kind.
+    pub kind: NormKind,
+    /// Features per row.
+    pub h: u32,
+    /// Offset of gamma (`h`; standard kinds only).
+    pub g: u32,
+    /// Offset of beta (`h`; LayerNorm only).
+    pub b: u32,
+}
+
+/// One step of a network's forward pass over activation tensors (indices into
+/// [`NetLayout::tensors`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// `y = act(W x + b)` (act where the layer has one), plus `res` when given
+    /// (a residual connection: `y = res + W x + b`).
+    Dense {
+        /// Index into [`NetLayout::layers`].
+        layer: usize,
+        /// Input tensor.
+        x: usize,
+        /// Output tensor.
+        y: usize,
+        /// Tensor added to the output.
+        res: Option<usize>,
+    },
+    /// `y = norm(x)`.
+    Norm {
+        /// Index into [`NetLayout::norms`].
+        norm: usize,
+        /// Input tensor.
+        x: usize,
+        /// Output tensor.
+        y: usize,
+    },
+}
+
+/// An activation tensor: `features` values per sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    /// What it is, for the memory report (`actor.block0.norm`, ...).
+    pub name: String,
+    /// Values per sample.
+    pub features: u32,
+    /// Whether some backward step reads it (else it lives only during forward).
+    pub saved: bool,
+    /// The residual stream it belongs to (network index), if any: unsaved
+    /// tensors of one stream share storage and are updated in place.
+    pub stream: Option<usize>,
+}
+
+/// One network's forward pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// Steps in forward order; each has a display name (`actor.block0.fc1`).
+    pub ops: Vec<(String, Op)>,
+    /// Input tensor.
+    pub input: usize,
+    /// Output tensor.
+    pub output: usize,
+}
+
 /// The layers of several networks packed into one parameter block per agent,
 /// optionally followed by a state-independent log-std vector (trainable) and a
 /// block of non-trainable state (observation and return statistics) that travels
 /// with the parameters into checkpoints:
-/// `[layers | log_std | state]`, `param_count` words in all.
+/// `[layers and norms | log_std | state]`, `param_count` words in all.
+/// Each network is a [`Program`] of dense and norm steps over activation tensors.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetLayout {
-    /// All layers, network after network.
+    /// All dense layers, network after network.
     pub layers: Vec<LayerLayout>,
+    /// All norm layers.
+    pub norms: Vec<NormLayout>,
     /// `(first layer, layer count)` of each network.
     pub nets: Vec<(usize, usize)>,
+    /// Each network's forward pass.
+    pub programs: Vec<Program>,
+    /// Activation tensors of every network (tensor 0 is the shared input).
+    pub tensors: Vec<Tensor>,
     /// Words per agent: every trainable parameter plus the state block.
     pub param_count: u32,
     /// Trainable words per agent (the optimizer's range, from 0).
@@ -57,44 +175,277 @@ pub struct NetLayout {
     pub state: Option<(u32, u32)>,
     /// Hidden activation.
     pub activation: Activation,
+    /// The model the networks were built from.
+    pub model: ModelSpec,
+}
+
+/// One network to build: (name, inputs, outputs, hidden init gain, output init gain).
+pub type NetSpec<'a> = (&'a str, u32, u32, f32, f32);
+
+// Builds one network's program, adding its layers, norms and tensors.
+struct Builder<'a> {
+    l: &'a mut NetLayout,
+    off: u32,
+}
+
+impl Builder<'_> {
+    fn tensor(&mut self, name: String, features: u32, stream: Option<usize>) -> usize {
+        self.l.tensors.push(Tensor {
+            name,
+            features,
+            saved: false,
+            stream,
+        });
+        self.l.tensors.len() - 1
+    }
+
+    fn dense(&mut self, n_in: u32, n_out: u32, act: bool, gain: f32) -> usize {
+        let w = self.off;
+        let b = w + n_out * n_in;
+        self.off = b + n_out;
+        self.l.layers.push(LayerLayout {
+            n_in,
+            n_out,
+            w,
+            b,
+            act,
+            gain,
+        });
+        self.l.layers.len() - 1
+    }
+
+    fn norm(&mut self, kind: NormKind, h: u32) -> usize {
+        // Standard kinds own gamma (and LayerNorm beta); MS kinds have no parameters.
+        let g = self.off;
+        if !kind.is_ms() {
+            self.off += h;
+        }
+        let b = self.off;
+        if kind == NormKind::LayerNorm {
+            self.off += h;
+        }
+        self.l.norms.push(NormLayout { kind, h, g, b });
+        self.l.norms.len() - 1
+    }
+
+    fn build(&mut self, spec: &NetSpec, model: &ModelSpec) -> Program {
+        let (name, input, output, hidden_gain, out_gain) = *spec;
+        let net = self.l.programs.len();
+        let h = model.width;
+        let mut ops = Vec::new();
+        let mut x = 0usize;
+        debug_assert_eq!(self.l.tensors[0].features, input);
+        match model.arch {
+            Arch::Mlp { depth } => {
+                let mut n_in = input;
+                for d in 0..=depth {
+                    let last = d == depth;
+                    if d > 0 {
+                        if let Some(kind) = model.norm {
+                            let lname = format!("{name}.norm{}", d - 1);
+                            let y = self.tensor(format!("{lname} output"), n_in, None);
+                            let norm = self.norm(kind, n_in);
+                            ops.push((lname, Op::Norm { norm, x, y }));
+                            x = y;
+                        }
+                    }
+                    let (n_out, gain) = if last {
+                        (output, out_gain)
+                    } else {
+                        (h, hidden_gain)
+                    };
+                    let lname = if last {
+                        format!("{name}.head")
+                    } else {
+                        format!("{name}.fc{d}")
+                    };
+                    let y = self.tensor(format!("{lname} output"), n_out, None);
+                    let layer = self.dense(n_in, n_out, !last, gain);
+                    ops.push((
+                        lname,
+                        Op::Dense {
+                            layer,
+                            x,
+                            y,
+                            res: None,
+                        },
+                    ));
+                    x = y;
+                    n_in = n_out;
+                }
+            }
+            Arch::Residual { blocks, expansion } => {
+                let stream = Some(net);
+                let lname = format!("{name}.embed");
+                let mut hcur = self.tensor(format!("{lname} output (residual stream)"), h, stream);
+                let layer = self.dense(input, h, false, hidden_gain);
+                ops.push((
+                    lname,
+                    Op::Dense {
+                        layer,
+                        x,
+                        y: hcur,
+                        res: None,
+                    },
+                ));
+                let mh = h * expansion;
+                for k in 0..blocks {
+                    let p = format!("{name}.block{k}");
+                    let mut u = hcur;
+                    if let Some(kind) = model.norm {
+                        u = self.tensor(format!("{p}.norm output"), h, None);
+                        let norm = self.norm(kind, h);
+                        ops.push((
+                            format!("{p}.norm"),
+                            Op::Norm {
+                                norm,
+                                x: hcur,
+                                y: u,
+                            },
+                        ));
+                    }
+                    let a = self.tensor(format!("{p}.fc1 output"), mh, None);
+                    let layer = self.dense(h, mh, true, hidden_gain);
+                    ops.push((
+                        format!("{p}.fc1"),
+                        Op::Dense {
+                            layer,
+                            x: u,
+                            y: a,
+                            res: None,
+                        },
+                    ));
+                    let next = self.tensor(format!("{p} output (residual stream)"), h, stream);
+                    let layer = self.dense(mh, h, false, hidden_gain);
+                    ops.push((
+                        format!("{p}.fc2"),
+                        Op::Dense {
+                            layer,
+                            x: a,
+                            y: next,
+                            res: Some(hcur),
+                        },
+                    ));
+                    hcur = next;
+                }
+                x = hcur;
+                if let Some(kind) = model.norm {
+                    let lname = format!("{name}.norm");
+                    let y = self.tensor(format!("{lname} output"), h, None);
+                    let norm = self.norm(kind, h);
+                    ops.push((lname, Op::Norm { norm, x: hcur, y }));
+                    x = y;
+                }
+                let lname = format!("{name}.head");
+                let y = self.tensor(format!("{lname} output"), output, None);
+                let layer = self.dense(h, output, false, out_gain);
+                ops.push((
+                    lname,
+                    Op::Dense {
+                        layer,
+                        x,
+                        y,
+                        res: None,
+                    },
+                ));
+                x = y;
+            }
+        }
+        Program {
+            ops,
+            input: 0,
+            output: x,
+        }
+    }
 }
 
 impl NetLayout {
-    /// Packs `specs` (with their hidden and output init gains) one after another.
-    pub fn new(specs: &[(MlpSpec, f32, f32)], activation: Activation) -> Self {
-        let mut layers = Vec::new();
-        let mut nets = Vec::new();
-        let mut off = 0u32;
-        for (spec, hidden_gain, out_gain) in specs {
-            let first = layers.len();
-            let mut n_in = spec.input;
-            for l in 0..=spec.depth {
-                let last = l == spec.depth;
-                let n_out = if last { spec.output } else { spec.width };
-                let w = off;
-                let b = w + n_out * n_in;
-                off = b + n_out;
-                layers.push(LayerLayout {
-                    n_in,
-                    n_out,
-                    w,
-                    b,
-                    act: !last,
-                    gain: if last { *out_gain } else { *hidden_gain },
-                });
-                n_in = n_out;
-            }
-            nets.push((first, layers.len() - first));
-        }
-        NetLayout {
-            layers,
-            nets,
-            param_count: off,
-            trainable: off,
+    /// Packs the networks of `specs` (built from `model`) one after another; every
+    /// network reads the same input (tensor 0).
+    pub fn build(specs: &[NetSpec], model: &ModelSpec) -> Self {
+        let input = specs.first().map_or(0, |s| s.1);
+        let mut l = NetLayout {
+            layers: Vec::new(),
+            norms: Vec::new(),
+            nets: Vec::new(),
+            programs: Vec::new(),
+            tensors: vec![Tensor {
+                name: "input".to_string(),
+                features: input,
+                saved: false,
+                stream: None,
+            }],
+            param_count: 0,
+            trainable: 0,
             log_std: None,
             state: None,
-            activation,
+            activation: model.activation,
+            model: *model,
+        };
+        let mut off = 0;
+        for spec in specs {
+            assert_eq!(spec.1, input, "every network reads the same input");
+            let first = l.layers.len();
+            let mut b = Builder { l: &mut l, off };
+            let program = b.build(spec, model);
+            off = b.off;
+            l.nets.push((first, l.layers.len() - first));
+            l.programs.push(program);
         }
+        l.param_count = off;
+        l.trainable = off;
+        l.mark_saved();
+        l
+    }
+
+    // A tensor is saved when a backward step reads it: a dense layer's input
+    // (its weight gradient), a standard norm's input, an MS norm's output, and
+    // the output of an activation whose derivative comes from its output.
+    fn mark_saved(&mut self) {
+        let from_output = self.activation.extra_saved_bytes_per_element() == 0.0;
+        let mut saved = vec![false; self.tensors.len()];
+        for p in &self.programs {
+            saved[p.output] = true; // the loss reads the outputs
+            for (_, op) in &p.ops {
+                match *op {
+                    Op::Dense { layer, x, y, .. } => {
+                        saved[x] = true;
+                        saved[y] |= self.layers[layer].act && from_output;
+                    }
+                    Op::Norm { norm, x, y } => {
+                        if self.norms[norm].kind.is_ms() {
+                            saved[y] = true;
+                        } else {
+                            saved[x] = true;
+                        }
+                    }
+                }
+            }
+        }
+        for (t, s) in self.tensors.iter_mut().zip(saved) {
+            t.saved = s;
+        }
+    }
+
+    /// Packs MLPs (with their hidden and output init gains) one after another;
+    /// they must share their input size.
+    pub fn new(specs: &[(MlpSpec, f32, f32)], activation: Activation) -> Self {
+        let names = ["net0", "net1", "net2", "net3"];
+        let width = specs.first().map_or(1, |s| s.0.width);
+        let depth = specs.first().map_or(1, |s| s.0.depth);
+        let model = ModelSpec::mlp(width, depth, activation);
+        let specs: Vec<NetSpec> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, (s, hg, og))| {
+                assert!(
+                    s.width == width && s.depth == depth,
+                    "networks share their shape"
+                );
+                (names[i.min(3)], s.input, s.output, *hg, *og)
+            })
+            .collect();
+        Self::build(&specs, &model)
     }
 
     /// Appends a trainable log-std vector of `dim` values (initialised to 0, as
@@ -114,8 +465,9 @@ impl NetLayout {
         self
     }
 
-    /// CleanRL / PureJaxRL actor-critic: separate actor (`obs -> actions`, gains
-    /// sqrt 2 hidden, 0.01 head) and critic (`obs -> 1`, gains sqrt 2 hidden, 1.0 head).
+    /// CleanRL / PureJaxRL actor-critic MLP without norms: separate actor
+    /// (`obs -> actions`, gains sqrt 2 hidden, 0.01 head) and critic (`obs -> 1`,
+    /// gains sqrt 2 hidden, 1.0 head).
     pub fn actor_critic(
         obs: u32,
         actions: u32,
@@ -123,32 +475,161 @@ impl NetLayout {
         depth: u32,
         activation: Activation,
     ) -> Self {
+        Self::actor_critic_model(obs, actions, &ModelSpec::mlp(width, depth, activation))
+    }
+
+    /// A separate actor and critic of any [`ModelSpec`], with CleanRL's gains.
+    pub fn actor_critic_model(obs: u32, actions: u32, model: &ModelSpec) -> Self {
         let s2 = std::f32::consts::SQRT_2;
-        Self::new(
+        Self::build(
             &[
-                (
-                    MlpSpec {
-                        input: obs,
-                        width,
-                        depth,
-                        output: actions,
-                    },
-                    s2,
-                    0.01,
-                ),
-                (
-                    MlpSpec {
-                        input: obs,
-                        width,
-                        depth,
-                        output: 1,
-                    },
-                    s2,
-                    1.0,
-                ),
+                ("actor", obs, actions, s2, 0.01),
+                ("critic", obs, 1, s2, 1.0),
             ],
-            activation,
+            model,
         )
+    }
+
+    // Per agent: for each norm of `self`, the dense layer right after it.
+    fn norm_consumers(&self) -> Vec<usize> {
+        let mut out = vec![usize::MAX; self.norms.len()];
+        for prog in &self.programs {
+            for (_, op) in &prog.ops {
+                if let Op::Norm { norm, y, .. } = *op {
+                    out[norm] = prog
+                        .ops
+                        .iter()
+                        .find_map(|(_, o)| match *o {
+                            Op::Dense { layer, x, .. } if x == y => Some(layer),
+                            _ => None,
+                        })
+                        .expect("every norm feeds a dense layer");
+                }
+            }
+        }
+        out
+    }
+
+    // Checks that `ms` is this network with every standard norm replaced by its
+    // memory-sharing twin.
+    fn check_twin(&self, ms: &NetLayout) -> Result<(), String> {
+        let twin = ModelSpec {
+            norm: self.model.norm.map(NormKind::ms),
+            ..self.model
+        };
+        if ms.model != twin
+            || self.layers.len() != ms.layers.len()
+            || self.log_std.map(|l| l.1) != ms.log_std.map(|l| l.1)
+            || self.state.map(|l| l.1) != ms.state.map(|l| l.1)
+        {
+            return Err(format!(
+                "the memory-sharing twin of {:?} is {twin:?} with the same heads, not {:?}",
+                self.model, ms.model
+            ));
+        }
+        Ok(())
+    }
+
+    // Copies dense layers, log-stds and state from `src` (layout `from`) into
+    // `dst` (layout `to`), agent by agent.
+    fn copy_shared(from: &NetLayout, to: &NetLayout, src: &[f32], dst: &mut [f32]) {
+        for (a, b) in from.layers.iter().zip(&to.layers) {
+            let n = (a.n_out * a.n_in + a.n_out) as usize;
+            dst[b.w as usize..b.w as usize + n]
+                .copy_from_slice(&src[a.w as usize..a.w as usize + n]);
+        }
+        for (a, b) in [(from.log_std, to.log_std), (from.state, to.state)] {
+            if let (Some((ao, n)), Some((bo, _))) = (a, b) {
+                dst[bo as usize..(bo + n) as usize]
+                    .copy_from_slice(&src[ao as usize..(ao + n) as usize]);
+            }
+        }
+    }
+
+    /// Folds this (standard-norm) network's affines into the dense layers after
+    /// them, giving the parameters of `ms`, its memory-sharing twin (W' = W
+    /// diag(gamma), b' = b + W beta). `params` holds whole agents of this layout;
+    /// the result holds the same agents in `ms`'s layout and computes the same
+    /// function (up to f32 rounding).
+    pub fn fold_norms(&self, ms: &NetLayout, params: &[f32]) -> Result<Vec<f32>, String> {
+        self.check_twin(ms)?;
+        let consumers = self.norm_consumers();
+        let (pc, mc) = (self.param_count as usize, ms.param_count as usize);
+        let mut out = vec![0.0; params.len() / pc * mc];
+        for (src, dst) in params.chunks(pc).zip(out.chunks_mut(mc)) {
+            Self::copy_shared(self, ms, src, dst);
+            for (n, &li) in self.norms.iter().zip(&consumers) {
+                let (gamma, beta) = self.norm_affine(n, src);
+                let (l, t) = (&self.layers[li], &ms.layers[li]);
+                let (w, b) = self.dense_params(l, src);
+                let (wf, bf) = crate::norm::fold_affine(w, b, l.n_in as usize, &gamma, &beta);
+                dst[t.w as usize..t.w as usize + wf.len()].copy_from_slice(&wf);
+                dst[t.b as usize..t.b as usize + bf.len()].copy_from_slice(&bf);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The inverse of [`NetLayout::fold_norms`]: `folded` holds agents of `ms`;
+    /// the affines come from `affine` (agents of this layout, the ones folded) or
+    /// are the identity (gamma 1, beta 0) when None.
+    pub fn unfold_norms(
+        &self,
+        ms: &NetLayout,
+        folded: &[f32],
+        affine: Option<&[f32]>,
+    ) -> Result<Vec<f32>, String> {
+        self.check_twin(ms)?;
+        let consumers = self.norm_consumers();
+        let (pc, mc) = (self.param_count as usize, ms.param_count as usize);
+        let agents = folded.len() / mc;
+        let mut out = match affine {
+            Some(a) if a.len() == agents * pc => a.to_vec(),
+            Some(a) => {
+                return Err(format!(
+                    "the affine source holds {} words, not {} agents x {pc}",
+                    a.len(),
+                    agents
+                ));
+            }
+            None => crate::init::init_params(self, agents as u32, 0),
+        };
+        for (src, dst) in folded.chunks(mc).zip(out.chunks_mut(pc)) {
+            Self::copy_shared(ms, self, src, dst);
+            for (n, &li) in self.norms.iter().zip(&consumers) {
+                let (gamma, beta) = self.norm_affine(n, dst);
+                if gamma.contains(&0.0) {
+                    return Err("a norm's gamma has a zero; it cannot be unfolded".to_string());
+                }
+                let (t, l) = (&ms.layers[li], &self.layers[li]);
+                let (w, b) = ms.dense_params(t, src);
+                let (wu, bu) = crate::norm::unfold_affine(w, b, l.n_in as usize, &gamma, &beta);
+                dst[l.w as usize..l.w as usize + wu.len()].copy_from_slice(&wu);
+                dst[l.b as usize..l.b as usize + bu.len()].copy_from_slice(&bu);
+            }
+        }
+        Ok(out)
+    }
+
+    // A norm's (gamma, beta) from one agent's parameters (1 and 0 where it has none).
+    fn norm_affine(&self, n: &NormLayout, p: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let h = n.h as usize;
+        let gamma = if n.kind.is_ms() {
+            vec![1.0; h]
+        } else {
+            p[n.g as usize..n.g as usize + h].to_vec()
+        };
+        let beta = if n.kind == NormKind::LayerNorm {
+            p[n.b as usize..n.b as usize + h].to_vec()
+        } else {
+            vec![0.0; h]
+        };
+        (gamma, beta)
+    }
+
+    fn dense_params<'a>(&self, l: &LayerLayout, p: &'a [f32]) -> (&'a [f32], &'a [f32]) {
+        let w = &p[l.w as usize..(l.w + l.n_out * l.n_in) as usize];
+        (w, &p[l.b as usize..(l.b + l.n_out) as usize])
     }
 
     /// Widest layer output (sizes private arrays and delta buffers).
@@ -161,12 +642,28 @@ impl NetLayout {
     }
 
     /// The WGSL constants describing this layout (`NET`, `NET_LAYERS`, offsets of
-    /// each network, `PARAMS_PER_AGENT` (all words), `TRAINABLE`, `LOG_STD_OFF`,
+    /// each network, `NORMS`, `PARAMS_PER_AGENT` (all words), `TRAINABLE`, `LOG_STD_OFF`,
     /// `STATE_OFF`, `MAX_WIDTH`, `ACT_KIND`).
     pub fn prelude(&self) -> String {
         let mut s = String::from(
             "// generated by wgrl from the network layout\n\
-             struct Layer { n_in: u32, n_out: u32, w: u32, b: u32, act: u32 }\n",
+             struct Layer { n_in: u32, n_out: u32, w: u32, b: u32, act: u32 }\n\
+             struct NormL { h: u32, g: u32, b: u32, kind: u32 }\n",
+        );
+        // WGSL has no empty arrays: a network without norms gets one unused entry.
+        let norms: Vec<String> = if self.norms.is_empty() {
+            vec!["NormL(0u, 0u, 0u, 0u)".to_string()]
+        } else {
+            self.norms
+                .iter()
+                .map(|n| format!("NormL({}u, {}u, {}u, {}u)", n.h, n.g, n.b, n.kind.id()))
+                .collect()
+        };
+        s += &format!(
+            "const NORMS: array<NormL, {}> = array<NormL, {}>({});\n",
+            norms.len(),
+            norms.len(),
+            norms.join(", ")
         );
         let n = self.layers.len();
         let rows: Vec<String> = self

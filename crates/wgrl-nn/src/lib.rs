@@ -12,6 +12,8 @@ pub mod init;
 pub mod kernels;
 pub mod layout;
 pub mod norm;
+pub mod program;
 pub mod shaders;
 
-pub use layout::{Activation, LayerLayout, MlpSpec, NetLayout};
+pub use layout::{Activation, Arch, LayerLayout, MlpSpec, ModelSpec, NetLayout, NormLayout, Op};
+pub use program::{ActivationMemory, ScratchPlan};

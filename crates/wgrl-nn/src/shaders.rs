@@ -41,3 +41,23 @@ pub const NORMS: (&str, &str) = (
     "shaders/nn/norms.wgsl",
     include_str!("../../../shaders/nn/norms.wgsl"),
 );
+/// Norm layers' forward inside the fused kernels (the dense layers' layout).
+pub const NORM_FORWARD: (&str, &str) = (
+    "shaders/nn/norm_forward.wgsl",
+    include_str!("../../../shaders/nn/norm_forward.wgsl"),
+);
+/// Their backward: input gradient and affine-parameter gradients.
+pub const NORM_BACKWARD: (&str, &str) = (
+    "shaders/nn/norm_backward.wgsl",
+    include_str!("../../../shaders/nn/norm_backward.wgsl"),
+);
+/// The interpreter of a generated table of forward steps (dense layers, norms).
+pub const NET_FORWARD: (&str, &str) = (
+    "shaders/nn/net_forward.wgsl",
+    include_str!("../../../shaders/nn/net_forward.wgsl"),
+);
+/// The interpreter of a generated table of backward steps.
+pub const NET_BACKWARD: (&str, &str) = (
+    "shaders/nn/net_backward.wgsl",
+    include_str!("../../../shaders/nn/net_backward.wgsl"),
+);

@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 /// Algorithms `algo` may name.
 pub const ALGOS: &[&str] = &["ppo"];
 /// Network architectures `model.arch` may name.
-pub const ARCHS: &[&str] = &["mlp"];
+pub const ARCHS: &[&str] = &["mlp", "residual"];
 /// Hidden-layer activations `model.activation` may name.
 pub const ACTIVATIONS: &[&str] = wgrl_nn::activation::ActKind::NAMES;
 /// Normalisation layers `model.norm` may name.
-pub const NORMS: &[&str] = &["none"];
+pub const NORMS: &[&str] = &["none", "layernorm", "rmsnorm", "ms-layernorm", "ms-rmsnorm"];
 
 /// Built-in presets: (name, TOML text). Each is a partial config layered over the
 /// defaults.
@@ -266,12 +266,29 @@ pub struct ModelConfig {
     pub arch: String,
     /// Hidden units per layer.
     pub width: u32,
-    /// Hidden layers.
+    /// Hidden layers (`mlp`).
     pub depth: u32,
+    /// Residual blocks (`residual`).
+    #[serde(default = "default_blocks")]
+    pub blocks: u32,
+    /// Hidden expansion of each residual block: its inner Linear has
+    /// `expansion x width` units (`residual`).
+    #[serde(default = "default_expansion")]
+    pub expansion: u32,
     /// Hidden activation; one of [`ACTIVATIONS`].
     pub activation: String,
-    /// Normalisation layer; one of [`NORMS`].
+    /// Normalisation layer; one of [`NORMS`]. In an MLP a norm precedes every
+    /// Linear after the first; in a residual net it opens every block and
+    /// precedes the heads.
     pub norm: String,
+}
+
+fn default_blocks() -> u32 {
+    2
+}
+
+fn default_expansion() -> u32 {
+    4
 }
 
 /// Logging and checkpointing.
@@ -334,6 +351,8 @@ impl Default for ModelConfig {
             arch: "mlp".to_string(),
             width: 64,
             depth: 2,
+            blocks: default_blocks(),
+            expansion: default_expansion(),
             activation: "tanh".to_string(),
             norm: "none".to_string(),
         }
@@ -535,6 +554,18 @@ impl TrainConfig {
         if m.depth == 0 {
             return bad(
                 "model.depth = 0: the network needs at least one hidden layer; set model.depth to 1 or more (2 is typical)"
+                    .to_string(),
+            );
+        }
+        if m.arch == "residual" && m.blocks == 0 {
+            return bad(
+                "model.blocks = 0: a residual net needs at least one block; set model.blocks to 1 or more (2 is typical)"
+                    .to_string(),
+            );
+        }
+        if m.arch == "residual" && m.expansion == 0 {
+            return bad(
+                "model.expansion = 0: a residual block's inner layer has expansion x width units; set model.expansion to 1 or more (4 is typical)"
                     .to_string(),
             );
         }
@@ -1347,7 +1378,7 @@ mod tests {
         );
         assert_eq!(
             invalid(|c| c.model.arch = "cnn".into()),
-            "model.arch = 'cnn' is not supported; valid values: mlp"
+            "model.arch = 'cnn' is not supported; valid values: mlp, residual"
         );
         assert_eq!(
             invalid(|c| c.model.activation = "swish".into()),
@@ -1355,10 +1386,18 @@ mod tests {
         );
         assert_eq!(
             invalid(|c| c.model.norm = "layer".into()),
-            "model.norm = 'layer' is not supported; valid values: none"
+            "model.norm = 'layer' is not supported; valid values: none, layernorm, rmsnorm, ms-layernorm, ms-rmsnorm"
         );
         assert!(invalid(|c| c.model.width = 0).starts_with("model.width = 0: "));
         assert!(invalid(|c| c.model.depth = 0).starts_with("model.depth = 0: "));
+        let residual = |f: fn(&mut TrainConfig)| {
+            invalid(move |c| {
+                c.model.arch = "residual".into();
+                f(c)
+            })
+        };
+        assert!(residual(|c| c.model.blocks = 0).starts_with("model.blocks = 0: "));
+        assert!(residual(|c| c.model.expansion = 0).starts_with("model.expansion = 0: "));
         assert!(invalid(|c| c.log.interval = 0).starts_with("log.interval = 0: "));
     }
 

@@ -10,7 +10,7 @@ use wgrl_gpu::{
     Arena, ArenaPlan, Category, Context, Kernel, ParamBuffer, ParamTable, Recorder, ShaderSource,
     Slot, wgpu,
 };
-use wgrl_nn::{NetLayout, budget, shaders as nn};
+use wgrl_nn::{NetLayout, ScratchPlan, budget, shaders as nn};
 
 /// The PPO WGSL pieces in `shaders/rl`, embedded at build time.
 pub mod shaders {
@@ -328,19 +328,13 @@ impl PpoShape {
     }
 }
 
-/// Offsets (in vec4s, per agent) of the update kernel's scratch regions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The update kernel's scratch of one agent: the networks' activations, save
+/// regions and gradient buffers ([`ScratchPlan`]), then the minibatch's sample indices.
+#[derive(Debug, Clone)]
 pub struct ScratchLayout {
-    /// Gathered observations (`obs_dim` features).
-    pub x: u32,
-    /// Output of each layer.
-    pub h: Vec<u32>,
-    /// What each layer's activation keeps for backward (pre-activations or 2-bit
-    /// states; empty for tanh, relu and output layers).
-    pub save: Vec<u32>,
-    /// Delta buffers: actor ping, actor pong, critic ping, critic pong.
-    pub d: [u32; 4],
-    /// Sample indices of the minibatch.
+    /// The networks' regions.
+    pub plan: ScratchPlan,
+    /// Sample indices of the minibatch (vec4 offset).
     pub idx: u32,
     /// vec4s per agent.
     pub stride: u32,
@@ -348,58 +342,27 @@ pub struct ScratchLayout {
 
 impl ScratchLayout {
     /// Lays out the scratch of one agent for `net` and minibatches of `m4` blocks.
-    pub fn new(net: &NetLayout, obs_dim: u32, m4: u32) -> Self {
-        // Offsets in vec4s; `take(n)` reserves n vec4s.
-        let mut off = 0u32;
-        let mut take = |vec4s: u32| {
-            let o = off;
-            off += vec4s;
-            o
-        };
-        let x = take(obs_dim * m4);
-        let h = net.layers.iter().map(|l| take(l.n_out * m4)).collect();
-        let save = net
-            .layers
-            .iter()
-            .map(|l| {
-                let bytes = net.activation.extra_saved_bytes_per_element();
-                if !l.act || bytes == 0.0 {
-                    0
-                } else if bytes >= 4.0 {
-                    // Pre-activations: one f32 per element.
-                    take(l.n_out * m4)
-                } else {
-                    // 2-bit states: a u32 word per four outputs x four samples, four words per vec4.
-                    take((l.n_out.div_ceil(4) * m4).div_ceil(4))
-                }
-            })
-            .collect();
-        let w = net.max_width() * m4;
-        let d = [take(w), take(w), take(w), take(w)];
-        let idx = take(m4);
+    pub fn new(net: &NetLayout, m4: u32) -> Self {
+        let plan = ScratchPlan::new(net, m4, true);
+        let idx = plan.stride;
         ScratchLayout {
-            x,
-            h,
-            save,
-            d,
+            plan,
             idx,
-            stride: off,
+            stride: idx + m4,
         }
     }
 }
 
 /// How the rollout kernel covers the envs: blocks of `eb` envs per workgroup,
 /// `groups` workgroups per agent, and its scratch per workgroup.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RolloutLayout {
     /// Envs per workgroup.
     pub eb: u32,
     /// Workgroups per agent.
     pub groups: u32,
-    /// Inputs (vec4 offset).
-    pub x: u32,
-    /// Output of each layer.
-    pub h: Vec<u32>,
+    /// The networks' regions (forward only).
+    pub plan: ScratchPlan,
     /// Next values for GAE.
     pub lastv: u32,
     /// vec4s per workgroup.
@@ -415,60 +378,38 @@ impl RolloutLayout {
     pub fn new(net: &NetLayout, obs_dim: u32, actions: u32, shape: &PpoShape) -> Self {
         let eb = shape.envs.min(ROLLOUT_WG);
         let groups = shape.envs.div_ceil(eb);
-        let eb4 = eb.div_ceil(4);
-        let mut off = 0u32;
-        let mut take = |features: u32| {
-            let o = off;
-            off += features * eb4;
-            o
-        };
-        let x = take(obs_dim);
-        let h = net.layers.iter().map(|l| take(l.n_out)).collect();
-        let lastv = take(1);
-        // Loop iterations per step: two forwards, a third when an episode is
-        // truncated, plus the per-env work (observe, sample, step).
-        let forward: u64 = net
-            .layers
-            .iter()
-            .map(|l| budget::dense_forward(l, eb4, ROLLOUT_WG) + 1)
-            .sum();
-        let per_step = 2 * forward + 4 * obs_dim as u64 + 4 * actions as u64 + 8;
+        let plan = ScratchPlan::new(net, eb.div_ceil(4), false);
+        let lastv = plan.stride;
+        // Loop iterations per step: the forward of both networks, the critic's again
+        // when an episode is truncated, plus the per-env work (observe, sample, step).
+        let per_step = 2 * plan.forward_iterations(net, ROLLOUT_WG) + 4 * obs_dim as u64 + 4 * actions as u64 + 8;
         let chunk = (budget::DISPATCH_LOOP_BUDGET / per_step).clamp(1, shape.steps as u64) as u32;
         RolloutLayout {
             eb,
             groups,
-            x,
-            h,
             lastv,
-            stride: off,
+            stride: lastv + plan.m4,
+            plan,
             chunk,
             per_step,
         }
     }
 
-    /// The rollout kernel's generated constants.
-    pub fn prelude(&self) -> String {
-        let hs: Vec<String> = self.h.iter().map(|h| format!("{h}u")).collect();
+    /// The rollout plan's generated constants (rollout and GAE kernels).
+    pub fn prelude(&self, net: &NetLayout) -> String {
         format!(
-            "// generated by wgrl from the rollout plan
-             const WG: u32 = {ROLLOUT_WG}u;
-const EB: u32 = {}u;
-const EB4: u32 = {}u;
-const G: u32 = {}u;
-             const RS: u32 = {}u;
-const R_X: u32 = {}u;
-const R_LASTV: u32 = {}u;
-             const R_H: array<u32, {}> = array<u32, {}>({});
-",
+            "// generated by wgrl from the rollout plan\n\
+             const WG: u32 = {ROLLOUT_WG}u;\nconst EB: u32 = {}u;\nconst EB4: u32 = {}u;\nconst G: u32 = {}u;\n\
+             const RS: u32 = {}u;\nconst R_X: u32 = {}u;\nconst R_LASTV: u32 = {}u;\n\
+             const R_ACTOR_OUT: u32 = {}u;\nconst R_CRITIC_OUT: u32 = {}u;\n",
             self.eb,
             self.eb.div_ceil(4),
             self.groups,
             self.stride,
-            self.x,
+            self.plan.tensor[0],
             self.lastv,
-            hs.len(),
-            hs.len(),
-            hs.join(", ")
+            self.plan.tensor[net.programs[0].output],
+            self.plan.tensor[net.programs[1].output],
         )
     }
 }
@@ -481,14 +422,9 @@ pub fn update_step_iterations(
     obs_dim: u32,
     actions: u32,
 ) -> (u64, u64) {
-    let (m4, wg) = (shape.m4(), UPDATE_WG);
-    let mut per: u64 = 0;
-    for l in &net.layers {
-        per += budget::dense_forward(l, m4, wg)
-            + budget::dense_backward_input(l, m4, wg)
-            + budget::dense_weight_grad(l, m4, wg)
-            + 3;
-    }
+    let wg = UPDATE_WG;
+    let plan = ScratchPlan::new(net, shape.m4(), true);
+    let mut per = plan.forward_iterations(net, wg) + plan.backward_iterations(net, wg);
     per += budget::elementwise(shape.minibatch() as u64, wg)
         * (2 * obs_dim as u64 + 5 * actions as u64 + 8);
     per += 2 * budget::elementwise(net.param_count as u64, wg) + 2 * budget::wg_sum(wg) + 8;
@@ -611,11 +547,14 @@ pub fn rollout_source(
 ) -> ShaderSource {
     desc.env_source(&format!("ppo_rollout/{}", desc.name))
         .part("<generated network layout>", net.prelude())
-        .part("<generated rollout plan>", rollout.prelude())
+        .part("<generated rollout plan>", rollout.prelude(net))
+        .part("<generated network passes>", rollout.plan.forward_wgsl(net))
         .part("<generated normalisation plan>", shape.norm_prelude())
         .with(nn::ACT_FNS)
         .with(nn::ACTIVATIONS)
         .with(nn::DENSE_FORWARD)
+        .with(nn::NORM_FORWARD)
+        .with(nn::NET_FORWARD)
         .with(shaders::COMMON)
         .with(shaders::NORMALIZE)
         .with(head_sources(desc)[0])
@@ -631,7 +570,7 @@ pub fn gae_source(
 ) -> ShaderSource {
     desc.env_source(&format!("ppo_gae/{}", desc.name))
         .part("<generated network layout>", net.prelude())
-        .part("<generated rollout plan>", rollout.prelude())
+        .part("<generated rollout plan>", rollout.prelude(net))
         .part("<generated normalisation plan>", shape.norm_prelude())
         .with(shaders::COMMON)
         .with(shaders::NORMALIZE)
@@ -664,22 +603,18 @@ pub fn norm_update_iterations(shape: &PpoShape, obs_out: u32) -> u64 {
     n
 }
 
-/// The update kernel's generated constants.
+/// The update kernel's generated constants and network passes.
 pub fn update_prelude(shape: &PpoShape, net: &NetLayout, scratch: &ScratchLayout) -> String {
-    let depth = net.nets[0].1;
-    let hs: Vec<String> = scratch.h.iter().map(|h| format!("{h}u")).collect();
-    let ss: Vec<String> = scratch.save.iter().map(|h| format!("{h}u")).collect();
+    let plan = &scratch.plan;
     format!(
         "// generated by wgrl from the PPO plan\n\
          const WG: u32 = {UPDATE_WG}u;\n\
          const M: u32 = {}u;\nconst M4: u32 = {}u;\nconst BATCH: u32 = {}u;\n\
          const EPOCHS: u32 = {}u;\nconst MINIBATCHES: u32 = {}u;\nconst ITERATIONS: u32 = {}u;\n\
          const ANNEAL_LR: bool = {};\nconst NORM_ADV: bool = {};\nconst CLIP_VLOSS: bool = {};\n\
-         const NET_DEPTH: u32 = {depth}u;\nconst SCRATCH_STRIDE: u32 = {}u;\n\
-         const X_OFF: u32 = {}u;\nconst IDX_OFF: u32 = {}u;\n\
-         const H_OFF: array<u32, {}> = array<u32, {}>({});\n\
-         const S_OFF: array<u32, {}> = array<u32, {}>({});\n\
-         const D_OFF: array<u32, 4> = array<u32, 4>({}u, {}u, {}u, {}u);\n",
+         const SCRATCH_STRIDE: u32 = {}u;\nconst X_OFF: u32 = {}u;\nconst IDX_OFF: u32 = {}u;\n\
+         const LOGITS_OFF: u32 = {}u;\nconst VALUES_OFF: u32 = {}u;\n\
+         const DLOGITS_OFF: u32 = {}u;\nconst DVALUES_OFF: u32 = {}u;\n{}{}",
         shape.minibatch(),
         shape.m4(),
         shape.batch(),
@@ -690,18 +625,14 @@ pub fn update_prelude(shape: &PpoShape, net: &NetLayout, scratch: &ScratchLayout
         shape.norm_adv,
         shape.clip_vloss,
         scratch.stride,
-        scratch.x,
+        plan.tensor[0],
         scratch.idx,
-        hs.len(),
-        hs.len(),
-        hs.join(", "),
-        ss.len(),
-        ss.len(),
-        ss.join(", "),
-        scratch.d[0],
-        scratch.d[1],
-        scratch.d[2],
-        scratch.d[3],
+        plan.tensor[net.programs[0].output],
+        plan.tensor[net.programs[1].output],
+        plan.dout[0],
+        plan.dout[1],
+        plan.forward_wgsl(net),
+        plan.backward_wgsl(net),
     )
 }
 
@@ -721,6 +652,10 @@ pub fn update_source(
         .with(nn::ACTIVATIONS)
         .with(nn::DENSE_FORWARD)
         .with(nn::DENSE_BACKWARD)
+        .with(nn::NORM_FORWARD)
+        .with(nn::NORM_BACKWARD)
+        .with(nn::NET_FORWARD)
+        .with(nn::NET_BACKWARD)
         .with(common::REDUCE)
         .with(nn::OPTIM)
         .with(shaders::COMMON)

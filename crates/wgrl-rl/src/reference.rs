@@ -64,10 +64,10 @@ pub fn minibatch_loss(
         let sq = trs.iter().map(|t| t.adv * t.adv).sum::<f32>() * inv_m;
         (mean, (sq - mean * mean).max(0.0).sqrt())
     };
-    let actor = cpu::mlp_forward(net, 0, params, obs, m);
-    let critic = cpu::mlp_forward(net, 1, params, obs, m);
-    let logits = actor.last().unwrap();
-    let values = critic.last().unwrap();
+    let actor = cpu::net_forward(net, 0, params, obs, m);
+    let critic = cpu::net_forward(net, 1, params, obs, m);
+    let logits = actor.output();
+    let values = critic.output();
     let a_n = net.layers[net.nets[0].0 + net.nets[0].1 - 1].n_out as usize;
     let mut dlogits = vec![0.0f32; m * a_n];
     let mut dvalues = vec![0.0f32; m];
@@ -155,8 +155,8 @@ pub fn minibatch_loss(
     terms.total =
         terms.policy + hp.vf_coef as f64 * terms.value - hp.ent_coef as f64 * terms.entropy;
     if let Some(g) = grad {
-        cpu::mlp_backward(net, 0, params, &actor, &dlogits, m, g);
-        cpu::mlp_backward(net, 1, params, &critic, &dvalues, m, g);
+        cpu::net_backward(net, 0, params, &actor, &dlogits, m, g);
+        cpu::net_backward(net, 1, params, &critic, &dvalues, m, g);
         if let (Head::Gaussian { .. }, Some((off, _))) = (opt.head, net.log_std) {
             // The entropy bonus adds -ent_coef per log-std (its mean over samples).
             for (k, d) in dlog_std.iter().enumerate() {

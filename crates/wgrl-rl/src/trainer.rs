@@ -16,7 +16,8 @@ use wgrl_envs::{EnvBuffers, EnvDescriptor, EnvError, EnvMode, builtin, custom};
 use wgrl_gpu::{
     Arena, ArenaPlan, AsyncReadback, Context, GpuError, GpuSlice, MemoryReport, Recorder, wgpu,
 };
-use wgrl_nn::{Activation, NetLayout, init::init_params};
+use wgrl_nn::norm::NormKind;
+use wgrl_nn::{Activation, Arch, ModelSpec, NetLayout, init::init_params};
 
 /// Readbacks in flight before a log point waits for the oldest.
 const READBACK_RING: usize = 3;
@@ -193,22 +194,46 @@ fn with_task(desc: &EnvDescriptor, config: &TrainConfig) -> Result<EnvDescriptor
     Ok(desc.with_task(&params, &config.task.observe)?)
 }
 
-/// The network of a config (actor-critic MLP).
-pub fn network(config: &TrainConfig, desc: &EnvDescriptor) -> Result<NetLayout, TrainError> {
-    let act = Activation::parse(&config.model.activation).ok_or_else(|| {
+/// The model a config names (architecture, width, activation, norm).
+pub fn model_spec(config: &TrainConfig) -> Result<ModelSpec, TrainError> {
+    let m = &config.model;
+    let invalid = |key: &str, value: &str, valid: &[&str]| {
         crate::error::ConfigError::Invalid(format!(
-            "model.activation = '{}' is not known; valid activations: {}",
-            config.model.activation,
-            Activation::NAMES.join(", ")
+            "model.{key} = '{value}' is not supported; valid values: {}",
+            valid.join(", ")
         ))
-    })?;
-    let mut net = NetLayout::actor_critic(
-        desc.obs_out(),
-        desc.num_actions(),
-        config.model.width,
-        config.model.depth,
-        act,
-    );
+    };
+    let activation = Activation::parse(&m.activation)
+        .ok_or_else(|| invalid("activation", &m.activation, Activation::NAMES))?;
+    let norm = match m.norm.as_str() {
+        "none" => None,
+        name => Some(
+            NormKind::ALL
+                .into_iter()
+                .find(|k| k.name() == name)
+                .ok_or_else(|| invalid("norm", name, crate::config::NORMS))?,
+        ),
+    };
+    let arch = match m.arch.as_str() {
+        "mlp" => Arch::Mlp { depth: m.depth },
+        "residual" => Arch::Residual {
+            blocks: m.blocks,
+            expansion: m.expansion,
+        },
+        other => return Err(invalid("arch", other, crate::config::ARCHS).into()),
+    };
+    Ok(ModelSpec {
+        arch,
+        width: m.width,
+        activation,
+        norm,
+    })
+}
+
+/// The network of a config: a separate actor and critic of the config's model.
+pub fn network(config: &TrainConfig, desc: &EnvDescriptor) -> Result<NetLayout, TrainError> {
+    let mut net =
+        NetLayout::actor_critic_model(desc.obs_out(), desc.num_actions(), &model_spec(config)?);
     if desc.action_space.is_continuous() {
         net = net.with_log_std(desc.action_space.dim());
     }
@@ -341,7 +366,7 @@ fn build_run(
     let rollout = RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape);
     check_plan(ctx, desc, net, shape, &rollout)?;
     let env_layout = desc.check()?;
-    let scratch = ScratchLayout::new(net, desc.obs_out(), shape.m4());
+    let scratch = ScratchLayout::new(net, shape.m4());
     let mut plan = ArenaPlan::new();
     let slots = PpoSlots::plan(&mut plan, desc, &env_layout, net, shape, &scratch, &rollout);
     let arena = Arena::new(ctx, &plan)?;

@@ -121,7 +121,7 @@ fn statistics_merge_like_gymnasium_and_feed_the_rollout_and_gae() {
                         ((o[k] - st[k]) / (st[od + k] + 1e-8).sqrt()).clamp(-NORM_CLIP, NORM_CLIP)
                     })
                     .collect();
-                let v = cpu::mlp_forward(&net, 1, p, &x, 1).last().unwrap()[0];
+                let v = cpu::net_output(&net, 1, p, &x, 1)[0];
                 assert!(
                     (v - traj[row].value).abs() <= 1e-4 * v.abs().max(1.0),
                     "iteration {iteration} row {row}: critic {v} vs rollout {}",

@@ -59,7 +59,7 @@ fn reference_rollout(
     ];
     let mut obs = vec![0.0; k * n * t_max * od];
     let mut raw_actions = vec![0.0; if gaussian { k * n * t_max * ad } else { 0 }];
-    let value = |p: &[f32], o: &[f32]| cpu::mlp_forward(net, 1, p, o, 1).last().unwrap()[0];
+    let value = |p: &[f32], o: &[f32]| cpu::net_output(net, 1, p, o, 1)[0];
     for a in 0..k {
         let p = &params[a * pc..(a + 1) * pc];
         for e in 0..n {
@@ -68,7 +68,7 @@ fn reference_rollout(
                 let row = (a * t_max + t) * n + e;
                 let o = envs.observe(g);
                 obs[row * od..(row + 1) * od].copy_from_slice(&o);
-                let logits = cpu::mlp_forward(net, 0, p, &o, 1).last().unwrap().clone();
+                let logits = cpu::net_output(net, 0, p, &o, 1);
                 let v = value(p, &o);
                 let counter = envs.meta[g].1;
                 let mut rng = Rng::new(cfg.seed, a as u32, e as u32, counter, STREAM_ACTION);
@@ -414,30 +414,55 @@ fn check_loss_gradient(extra: &[&str]) {
 fn one_update_matches_the_cpu_reference() {
     // Exact activations, one saving pre-activations, and Approx-BP ones saving 2-bit states.
     for act in ["tanh", "gelu", "silu", "regelu2", "retanh2"] {
-        check_one_update(act, "CartPole-v1");
+        check_one_update(&[&format!("model.activation={act}")], "CartPole-v1");
     }
 }
 
 #[test]
 fn one_gaussian_update_matches_the_cpu_reference() {
-    check_one_update("tanh", "Pendulum-v1");
+    check_one_update(&["model.activation=tanh"], "Pendulum-v1");
 }
 
-fn check_one_update(act: &str, env: &str) {
+#[test]
+fn one_update_of_residual_and_normed_networks_matches_the_cpu_reference() {
+    // Every norm kind in the residual net (standard kinds save their input and
+    // train an affine, MS kinds share their output and update the residual stream
+    // in place), no norm (the stream itself feeds the blocks), and norms in an MLP
+    // (after a tanh, whose derivative comes from the norm's input).
+    let residual = ["model.arch=residual", "model.width=8", "model.blocks=2", "model.expansion=2"];
+    for (norm, act) in [
+        ("layernorm", "gelu"),
+        ("ms-layernorm", "regelu2"),
+        ("rmsnorm", "silu"),
+        ("ms-rmsnorm", "resilu2"),
+        ("none", "gelu"),
+    ] {
+        let (n, a) = (format!("model.norm={norm}"), format!("model.activation={act}"));
+        let mut sets = residual.to_vec();
+        sets.extend([n.as_str(), a.as_str()]);
+        check_one_update(&sets, "CartPole-v1");
+    }
+    check_one_update(&["model.norm=layernorm", "model.activation=tanh", "model.width=8"], "CartPole-v1");
+    check_one_update(&["model.norm=ms-layernorm", "model.activation=tanh", "model.width=8"], "CartPole-v1");
+    check_one_update(&[residual[0], residual[1], "model.norm=ms-rmsnorm", "model.activation=gelu"], "Pendulum-v1");
+}
+
+fn check_one_update(model: &[&str], env: &str) {
     let ctx = ctx();
     // One epoch of one minibatch: the whole batch, so the shuffle only reorders sums.
-    let activation = format!("model.activation={act}");
+    let act = model.join(" ");
     let env_set = format!("env={env}");
-    let cfg = config(&[
+    let mut sets = vec![
         "agents=2",
         "ppo.envs=4",
         "ppo.steps=16",
         "ppo.epochs=1",
         "ppo.minibatches=1",
         "ppo.lr=[1e-2, 3e-3]",
-        &activation,
         &env_set,
-    ]);
+    ];
+    sets.extend_from_slice(model);
+    let cfg = config(&sets);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
     let (arena, slots) = trainer.arena();
     let (trs, obs, actions) = rollout(&trainer);
