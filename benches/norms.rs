@@ -1,6 +1,6 @@
-//! `cargo bench --bench norms`: forward + backward of each normalisation over
-//! 8192 rows of 256 features, standard beside memory-sharing, with what each
-//! saves for backward. Under `cargo test` it runs one small sample.
+//! `cargo bench --bench norms`: forward + backward of each normalisation layer
+//! the networks use (one workgroup, as in the fused update) over 8192 rows of 256
+//! features, standard beside memory-sharing, with what each saves for backward. Under `cargo test` it runs one small sample.
 
 use wgrl::gpu::bench;
 use wgrl::nn::norm::{NormKernel, NormKind};
@@ -20,9 +20,7 @@ fn main() {
     let affine: Vec<f32> = (0..2 * h).map(|i| if i < h { 1.0 } else { 0.0 }).collect();
     for kind in NormKind::ALL {
         let k = NormKernel::new(&ctx, kind, rows, h).expect("kernel");
-        k.arena().write(k.x, &x).expect("write");
-        k.arena().write(k.dy, &x).expect("write");
-        k.arena().write(k.affine, &affine).expect("write");
+        k.write(&x, &x, &affine).expect("write");
         let mut rec = k.recorder(0);
         rec.extend(&k.recorder(1));
         if !kind.is_ms() {
@@ -33,12 +31,18 @@ fn main() {
             ctx.wait()
         })
         .expect("bench");
-        // Standard kinds save their input (and the next Linear its output);
-        // MS kinds save only the output (shared with the next Linear) and r.
+        // Standard kinds save their input (and the next Linear its output) plus
+        // LayerNorm's mean and r or RMSNorm's r; MS kinds save only r (their output
+        // is the next Linear's saved input, stored once).
+        let stats = if kind == NormKind::LayerNorm { 8 } else { 4 };
         let saved = if kind.is_ms() {
-            format!("{} B/row (r; output shared)", 4)
+            format!("{stats} B/row (r; output shared)")
         } else {
-            format!("{} B/row (input + mean, r)", 4 * h + 8)
+            format!(
+                "{} B/row (input + {})",
+                4 * h + stats,
+                if stats == 8 { "mean, r" } else { "r" }
+            )
         };
         println!(
             "norm/{}: {rows} x {h}: forward+backward median {:.3} ms, saves {saved}",

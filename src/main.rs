@@ -57,6 +57,9 @@ enum BenchCommand {
     Env(cli::bench::BenchEnvArgs),
     /// Train each built-in CartPole preset in full; print time, throughput and returns.
     Ppo(cli::bench::BenchPpoArgs),
+    /// Plan a residual policy's PPO update with exact and Approx-BP layers; print
+    /// saved activations per layer and peak arena bytes.
+    Memory(cli::bench::BenchMemoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +112,7 @@ fn run(cli: Cli, start: Instant) -> anyhow::Result<()> {
         Command::Bench { what } => match what {
             BenchCommand::Env(args) => cli::bench::env(args, &cli.device, start),
             BenchCommand::Ppo(args) => cli::bench::ppo(args, &cli.device, start),
+            BenchCommand::Memory(args) => cli::bench::memory(args),
         },
     }
 }

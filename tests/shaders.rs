@@ -14,7 +14,7 @@ fn all_kernels() -> Vec<ShaderSource> {
     use wgrl::rl::ppo::{self, PpoShape, RolloutLayout, ScratchLayout};
     let mut out = vec![wgrl::gpu::rng::RngFill::source()];
     for kind in wgrl::nn::norm::NormKind::ALL {
-        out.push(wgrl::nn::norm::NormKernel::source(kind.name()));
+        out.push(wgrl::nn::norm::NormKernel::source(kind, 37, 64));
     }
     for kind in wgrl::nn::activation::ActKind::ALL {
         out.push(wgrl::nn::activation::ActKernel::source(kind.name()));
@@ -75,15 +75,28 @@ fn all_kernels() -> Vec<ShaderSource> {
             norm_reward: false,
         };
         for norm in [None].into_iter().chain(NormKind::ALL.map(Some)) {
-            for arch in [Arch::Mlp { depth: 2 }, Arch::Residual { blocks: 2, expansion: 4 }] {
+            for arch in [
+                Arch::Mlp { depth: 2 },
+                Arch::Residual {
+                    blocks: 2,
+                    expansion: 4,
+                },
+            ] {
                 for act in [Activation::Tanh, Activation::Gelu, Activation::ReGelu2] {
-                    let model = ModelSpec { arch, width: 16, activation: act, norm };
-                    let mut net = NetLayout::actor_critic_model(desc.obs_dim, desc.num_actions(), &model);
+                    let model = ModelSpec {
+                        arch,
+                        width: 16,
+                        activation: act,
+                        norm,
+                    };
+                    let mut net =
+                        NetLayout::actor_critic_model(desc.obs_dim, desc.num_actions(), &model);
                     if desc.action_space.is_continuous() {
                         net = net.with_log_std(desc.action_space.dim());
                     }
                     let scratch = ScratchLayout::new(&net, shape.m4());
-                    let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
+                    let rollout =
+                        RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
                     out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
                     out.push(ppo::update_source(&desc, &net, &shape, &scratch));
                 }

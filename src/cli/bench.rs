@@ -1,5 +1,6 @@
-//! `wgrl bench env` (env stepping throughput) and `wgrl bench ppo` (full PPO
-//! training runs of the built-in presets).
+//! `wgrl bench env` (env stepping throughput), `wgrl bench ppo` (full PPO
+//! training runs of the built-in presets) and `wgrl bench memory` (the PPO
+//! update's saved activations and peak arena, exact against Approx-BP layers).
 
 use crate::DeviceArgs;
 use clap::Args;
@@ -245,4 +246,111 @@ pub fn ppo(args: BenchPpoArgs, device: &DeviceArgs, start: Instant) -> anyhow::R
         println!("{}", serde_json::to_string(&v)?);
     }
     Ok(())
+}
+
+/// Arguments of `wgrl bench memory`.
+#[derive(Args, Debug)]
+pub struct BenchMemoryArgs {
+    /// Env whose observations and actions size the networks.
+    #[arg(long, default_value = "CartPole-v1")]
+    pub env: String,
+    /// Residual width H.
+    #[arg(long, default_value_t = 256)]
+    pub width: u32,
+    /// Residual blocks.
+    #[arg(long, default_value_t = 2)]
+    pub blocks: u32,
+    /// Block expansion m (inner layers of m x H units).
+    #[arg(long, default_value_t = 4)]
+    pub expansion: u32,
+    /// Envs per agent.
+    #[arg(long, default_value_t = 256)]
+    pub envs: u32,
+    /// Rollout steps.
+    #[arg(long, default_value_t = 128)]
+    pub steps: u32,
+    /// Minibatches per epoch (the minibatch is envs x steps / minibatches: 8192 by default).
+    #[arg(long, default_value_t = 4)]
+    pub minibatches: u32,
+    /// Make the last line one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The two models `wgrl bench memory` compares: (label, activation, norm).
+const MEMORY_VARIANTS: [(&str, &str, &str); 2] = [
+    ("exact", "gelu", "layernorm"),
+    ("approx", "regelu2", "ms-layernorm"),
+];
+
+/// Runs `wgrl bench memory`: plans the PPO update of a residual policy with exact
+/// (gelu + layernorm) and Approx-BP (regelu2 + ms-layernorm) layers and prints
+/// the saved activations per layer and the arena's peak for each.
+pub fn memory(args: BenchMemoryArgs) -> anyhow::Result<()> {
+    let mut results = Vec::new();
+    for (label, act, norm) in MEMORY_VARIANTS {
+        let mut c = wgrl::rl::TrainConfig {
+            env: args.env.clone(),
+            ..Default::default()
+        };
+        c.ppo.envs = args.envs;
+        c.ppo.steps = args.steps;
+        c.ppo.minibatches = args.minibatches;
+        c.model.arch = "residual".into();
+        c.model.width = args.width;
+        c.model.blocks = args.blocks;
+        c.model.expansion = args.expansion;
+        c.model.activation = act.into();
+        c.model.norm = norm.into();
+        // A plan, not an allocation: no page limit, so models larger than this
+        // machine's bindings can be compared; 256-byte slot alignment as on most GPUs.
+        let limits = wgpu_free_limits();
+        let m = wgrl::rl::trainer::plan_memory(&c, &limits)?;
+        if results.is_empty() {
+            println!(
+                "PPO update of a residual policy on {}: width {}, {} blocks, expansion {}, minibatch {} (planned, 1 agent)",
+                c.env,
+                c.model.width,
+                c.model.blocks,
+                c.model.expansion,
+                c.ppo.envs * c.ppo.steps / c.ppo.minibatches
+            );
+        }
+        println!("\n{act} + {norm} ({label}):\n{}", m.activations);
+        println!(
+            "peak arena: {} ({} bytes)",
+            wgrl::gpu::fmt_bytes(m.arena.total_bytes),
+            m.arena.total_bytes
+        );
+        results.push(m);
+    }
+    let (e, a) = (&results[0], &results[1]);
+    let drop = |x: u64, y: u64| 100.0 * (1.0 - y as f64 / x as f64);
+    let (act_e, act_a) = (e.activations.saved_bytes(), a.activations.saved_bytes());
+    let (peak_e, peak_a) = (e.arena.total_bytes, a.arena.total_bytes);
+    println!(
+        "\nregelu2 + ms-layernorm against gelu + layernorm: saved activations {:.1}% lower, peak arena {:.1}% lower",
+        drop(act_e, act_a),
+        drop(peak_e, peak_a)
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "activation_bytes_exact": act_e,
+                "activation_bytes_approx": act_a,
+                "peak_bytes_exact": peak_e,
+                "peak_bytes_approx": peak_a,
+            })
+        );
+    }
+    Ok(())
+}
+
+fn wgpu_free_limits() -> wgrl::gpu::ArenaLimits {
+    wgrl::gpu::ArenaLimits {
+        page_bytes: u64::MAX / 4,
+        alignment: 256,
+        budget_bytes: None,
+    }
 }

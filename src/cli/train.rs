@@ -235,7 +235,7 @@ pub fn run(args: TrainArgs, device: &DeviceArgs, start: Instant) -> anyhow::Resu
             solved_at_seconds: None,
             host_readbacks,
             blocking_waits,
-            memory: MemorySummary::from(&trainer.memory_report()),
+            memory: MemorySummary::new(&trainer.memory_report(), trainer.activation_memory()),
             bad_observations: last.agents.iter().map(|a| a.bad_obs as u64).sum(),
         };
     let title = format!(

@@ -22,7 +22,9 @@ pub mod recorder;
 pub mod rng;
 pub mod shader;
 
-pub use arena::{Arena, ArenaLimits, ArenaPlan, Category, GpuSlice, MemoryReport, Slot, SlotId};
+pub use arena::{
+    Arena, ArenaLimits, ArenaPlan, Category, GpuSlice, MemoryReport, Slot, SlotId, fmt_bytes,
+};
 pub use context::{AdapterReport, Context, ContextOptions, Requirements};
 pub use error::{GpuError, Result, ShaderDiagnostic};
 pub use kernel::{Kernel, ParamBuffer, ParamRef, ParamTable};

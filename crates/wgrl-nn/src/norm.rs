@@ -5,7 +5,8 @@
 //! [`fold_affine`] (W' = W diag(gamma), b' = b + W beta) and recovered with
 //! [`unfold_affine`], so checkpoints and evaluation can move between the two.
 //!
-//! [`NormKind`] holds the CPU reference; [`NormKernel`] runs `shaders/nn/norms.wgsl`.
+//! [`NormKind`] holds the CPU reference; [`NormKernel`] runs the networks' norm
+//! layers (`shaders/nn/norm_forward.wgsl`, `norm_backward.wgsl`) on their own.
 
 use crate::shaders;
 use bytemuck::{Pod, Zeroable};
@@ -219,103 +220,115 @@ pub fn unfold_affine(
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct NormParams {
-    rows: u32,
-    h: u32,
+struct NormTestParams {
     mode: u32,
-    _pad: u32,
+    _pad: [u32; 3],
 }
 
-/// `shaders/nn/norms.wgsl` for one kind over `rows x h`, with its slots.
+/// Workgroup size of the standalone norm kernel (as the fused update's).
+const NORM_TEST_WG: u32 = 256;
+
+/// What a [`NormKernel`] computed, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormResult {
+    /// Outputs.
+    pub y: Vec<f32>,
+    /// (mean, r) per row (mean 0 where the kind keeps none).
+    pub stats: Vec<[f32; 2]>,
+    /// Input gradients.
+    pub dx: Vec<f32>,
+    /// dgamma then dbeta (standard kinds).
+    pub daffine: Vec<f32>,
+}
+
+/// One norm layer of the networks (`shaders/nn/norm_forward.wgsl` and
+/// `norm_backward.wgsl`, run by `shaders/nn/norms.wgsl`) over `rows x h`, with
+/// its slots: the same code the training kernels run, for tests and benches.
 #[derive(Debug)]
 pub struct NormKernel {
     ctx: Context,
     kernel: Kernel,
     arena: Arena,
-    /// Inputs.
-    pub x: Slot<f32>,
-    /// Outputs.
-    pub y: Slot<f32>,
-    /// (mean, r) per row.
-    pub stats: Slot<[f32; 2]>,
+    kind: NormKind,
+    rows: u32,
+    h: u32,
     /// gamma then beta.
     pub affine: Slot<f32>,
-    /// Output gradients.
-    pub dy: Slot<f32>,
-    /// Input gradients.
-    pub dx: Slot<f32>,
+    /// Feature-major rows (x, y, statistics, dy, dx regions).
+    pub scratch: Slot<[f32; 4]>,
     /// dgamma then dbeta.
     pub daffine: Slot<f32>,
     bind: [wgpu::BindGroup; 3],
-    groups: [[u32; 3]; 3],
     _params: ParamBuffer,
 }
 
+// vec4 offsets of the regions for m4 blocks of four rows: x, y, stats, dy, dx.
+fn norm_regions(h: u32, m4: u32) -> [u32; 5] {
+    let f = h * m4;
+    [0, f, 2 * f, 2 * f + 2 * m4, 3 * f + 2 * m4]
+}
+
 impl NormKernel {
-    /// The WGSL of the norm kernels.
-    pub fn source(name: &str) -> ShaderSource {
-        ShaderSource::new(name).with(shaders::NORMS)
+    /// The WGSL of the norm kernel for `kind` over `rows x h`.
+    pub fn source(kind: NormKind, rows: u32, h: u32) -> ShaderSource {
+        let m4 = rows.div_ceil(4);
+        let [x, y, st, dy, dx] = norm_regions(h, m4);
+        let gb = if kind == NormKind::LayerNorm { h } else { 0 };
+        let prelude = format!(
+            "const WG: u32 = {NORM_TEST_WG}u;\nconst ACT_KIND: u32 = 4u;\nconst M4: u32 = {m4}u;\n\
+             struct NormL {{ h: u32, g: u32, b: u32, kind: u32 }}\n\
+             const NORM: NormL = NormL({h}u, 0u, {gb}u, {}u);\n\
+             const X: u32 = {x}u;\nconst Y: u32 = {y}u;\nconst ST: u32 = {st}u;\nconst DY: u32 = {dy}u;\nconst DX: u32 = {dx}u;\n",
+            kind.id()
+        );
+        ShaderSource::new(&format!("norm/{}", kind.name()))
+            .part("<generated norm plan>", prelude)
+            .with(shaders::ACT_FNS)
+            .with(shaders::ACTIVATIONS)
+            .with(shaders::NORM_FORWARD)
+            .with(shaders::NORM_BACKWARD)
+            .with(shaders::NORMS)
     }
 
     /// Builds the kernel for `kind` over `rows` rows of `h` features.
     pub fn new(ctx: &Context, kind: NormKind, rows: u32, h: u32) -> Result<Self> {
-        let kernel = Kernel::new(
-            ctx,
-            &Self::source(&format!("norm/{}", kind.name())),
-            "main",
-            &[("NORM_KIND", kind.id() as f64)],
-        )?;
-        let n = rows as u64 * h as u64;
+        let kernel = Kernel::new(ctx, &Self::source(kind, rows, h), "main", &[])?;
+        let m4 = rows.div_ceil(4);
         let mut plan = ArenaPlan::new();
-        let x = plan.add::<f32>("norm.x", Category::Activations, n);
-        let y = plan.add::<f32>("norm.y", Category::Activations, n);
-        let stats = plan.add::<[f32; 2]>("norm.stats", Category::Activations, rows as u64);
         let affine = plan.add::<f32>("norm.affine", Category::Params, 2 * h as u64);
-        let dy = plan.add::<f32>("norm.dy", Category::Scratch, n);
-        let dx = plan.add::<f32>("norm.dx", Category::Scratch, n);
+        let scratch = plan.add::<[f32; 4]>(
+            "norm.scratch",
+            Category::Activations,
+            norm_regions(h, m4)[4] as u64 + (h * m4) as u64,
+        );
         let daffine = plan.add::<f32>("norm.daffine", Category::Grads, 2 * h as u64);
         let arena = Arena::new(ctx, &plan)?;
         let mut table = ParamTable::new();
-        let refs = [0, 1, 2].map(|mode| {
-            table.push(&NormParams {
-                rows,
-                h,
-                mode,
-                _pad: 0,
-            })
-        });
+        let refs = [0, 1, 2].map(|mode| table.push(&NormTestParams { mode, _pad: [0; 3] }));
         let params = table.build(ctx)?;
         let bind = |r| {
             kernel.bind(
                 ctx,
                 &[
                     params.binding(r),
-                    arena.binding(x),
-                    arena.binding(y),
-                    arena.binding(stats),
                     arena.binding(affine),
-                    arena.binding(dy),
-                    arena.binding(dx),
+                    arena.binding(scratch),
                     arena.binding(daffine),
                 ],
             )
         };
         let bind = [bind(refs[0])?, bind(refs[1])?, bind(refs[2])?];
-        let rows_groups = kernel.groups_for(ctx, rows as u64)?;
-        let groups = [rows_groups, rows_groups, kernel.groups_for(ctx, h as u64)?];
         Ok(NormKernel {
             ctx: ctx.clone(),
             kernel,
             arena,
-            x,
-            y,
-            stats,
+            kind,
+            rows,
+            h,
             affine,
-            dy,
-            dx,
+            scratch,
             daffine,
             bind,
-            groups,
             _params: params,
         })
     }
@@ -325,10 +338,57 @@ impl NormKernel {
         &self.arena
     }
 
+    /// Writes row-major inputs `x`, output gradients `dy` and `affine` (gamma then beta).
+    pub fn write(&self, x: &[f32], dy: &[f32], affine: &[f32]) -> Result<()> {
+        let (h, m4) = (self.h as usize, self.rows.div_ceil(4) as usize);
+        let [xo, _, _, dyo, _] = norm_regions(self.h, m4 as u32).map(|o| o as usize);
+        let mut s = vec![[0.0f32; 4]; norm_regions(self.h, m4 as u32)[4] as usize + h * m4];
+        for (row, (xr, dr)) in x.chunks(h).zip(dy.chunks(h)).enumerate() {
+            for k in 0..h {
+                s[xo + k * m4 + row / 4][row % 4] = xr[k];
+                s[dyo + k * m4 + row / 4][row % 4] = dr[k];
+            }
+        }
+        self.arena.write(self.scratch, &s)?;
+        self.arena.write(self.affine, affine)
+    }
+
+    /// Reads the results back, row-major.
+    pub fn read(&self) -> Result<NormResult> {
+        let (h, rows, m4) = (
+            self.h as usize,
+            self.rows as usize,
+            self.rows.div_ceil(4) as usize,
+        );
+        let [_, yo, st, _, dxo] = norm_regions(self.h, m4 as u32).map(|o| o as usize);
+        let s = self.arena.read(self.scratch)?;
+        let rowmajor = |off: usize| -> Vec<f32> {
+            (0..rows * h)
+                .map(|i| s[off + (i % h) * m4 + i / h / 4][(i / h) % 4])
+                .collect()
+        };
+        let stats = (0..rows)
+            .map(|r| {
+                let mean = if self.kind == NormKind::LayerNorm {
+                    s[st + m4 + r / 4][r % 4]
+                } else {
+                    0.0
+                };
+                [mean, s[st + r / 4][r % 4]]
+            })
+            .collect();
+        Ok(NormResult {
+            y: rowmajor(yo),
+            stats,
+            dx: rowmajor(dxo),
+            daffine: self.arena.read(self.daffine)?,
+        })
+    }
+
     /// Dispatch list of a pass: 0 forward, 1 input gradient, 2 affine gradients.
     pub fn recorder(&self, mode: usize) -> Recorder {
         let mut rec = Recorder::new();
-        rec.dispatch(&self.kernel, &self.bind[mode], self.groups[mode]);
+        rec.dispatch(&self.kernel, &self.bind[mode], [1, 1, 1]);
         rec
     }
 

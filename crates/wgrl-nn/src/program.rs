@@ -16,7 +16,7 @@ use std::fmt;
 use std::fmt::Write as _;
 
 /// One thing a layer keeps from forward to backward.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SavedItem {
     /// What it is.
     pub what: String,
@@ -25,7 +25,7 @@ pub struct SavedItem {
 }
 
 /// What one layer keeps for backward.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LayerMemory {
     /// Layer name (`actor.block0.norm`, `input`, ...).
     pub layer: String,
@@ -40,8 +40,8 @@ impl LayerMemory {
     }
 }
 
-/// The update scratch of one agent, by purpose (bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The update scratch of one agent (or of all, see [`ActivationMemory::times`]), by purpose (bytes).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ActivationMemory {
     /// Saved activations per layer, in forward order.
     pub layers: Vec<LayerMemory>,
@@ -53,9 +53,33 @@ pub struct ActivationMemory {
 }
 
 impl ActivationMemory {
-    /// Saved-activation bytes per agent.
+    /// Saved-activation bytes.
     pub fn saved_bytes(&self) -> u64 {
         self.layers.iter().map(LayerMemory::bytes).sum()
+    }
+
+    /// The same for `agents` agents.
+    pub fn times(&self, agents: u32) -> ActivationMemory {
+        let k = agents as u64;
+        ActivationMemory {
+            layers: self
+                .layers
+                .iter()
+                .map(|l| LayerMemory {
+                    layer: l.layer.clone(),
+                    items: l
+                        .items
+                        .iter()
+                        .map(|i| SavedItem {
+                            what: i.what.clone(),
+                            bytes: i.bytes * k,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            transient_bytes: self.transient_bytes * k,
+            gradient_bytes: self.gradient_bytes * k,
+        }
     }
 }
 
@@ -67,7 +91,11 @@ impl fmt::Display for ActivationMemory {
             writeln!(f, "{:<28} {:>14}  {}", l.layer, l.bytes(), what.join("; "))?;
         }
         writeln!(f, "{:<28} {:>14}", "saved activations", self.saved_bytes())?;
-        writeln!(f, "{:<28} {:>14}", "forward-only buffers", self.transient_bytes)?;
+        writeln!(
+            f,
+            "{:<28} {:>14}",
+            "forward-only buffers", self.transient_bytes
+        )?;
         write!(f, "{:<28} {:>14}", "gradient buffers", self.gradient_bytes)
     }
 }
@@ -177,7 +205,10 @@ impl ScratchPlan {
         let mut input = Vec::new();
         producer_report(0, &mut input);
         if let Some(i) = input.first_mut() {
-            i.what = format!("observations ({} x f32 per sample)", net.tensors[0].features);
+            i.what = format!(
+                "observations ({} x f32 per sample)",
+                net.tensors[0].features
+            );
         }
         memory.layers.push(LayerMemory {
             layer: "input".to_string(),
@@ -213,11 +244,19 @@ impl ScratchPlan {
                     Op::Norm { norm, y, .. } => {
                         let n = &net.norms[norm];
                         if training {
-                            let per = if n.kind == crate::norm::NormKind::LayerNorm { 2 } else { 1 };
+                            let per = if n.kind == crate::norm::NormKind::LayerNorm {
+                                2
+                            } else {
+                                1
+                            };
                             r = take(per * m4);
                             items.push(SavedItem {
-                                what: if per == 2 { "mean and r per sample" } else { "r per sample" }
-                                    .to_string(),
+                                what: if per == 2 {
+                                    "mean and r per sample"
+                                } else {
+                                    "r per sample"
+                                }
+                                .to_string(),
                                 bytes: bytes(per * m4),
                             });
                         }
@@ -368,7 +407,8 @@ impl ScratchPlan {
                 };
                 let (x_act, xsave) = self.producer(net, n, x);
                 let (dx, acc) = dx.map_or((0, false), |(b, acc)| (self.buf(b), acc));
-                let flags = dx_flag(step) | (x_act as u32) << 1 | (acc as u32) << 2 | (affine as u32) << 3;
+                let flags =
+                    dx_flag(step) | (x_act as u32) << 1 | (acc as u32) << 2 | (affine as u32) << 3;
                 format!(
                     "BwdOp({kind}u, {idx}u, {}u, {}u, {}u, {}u, {xsave}u, {dx}u, {flags}u)",
                     self.buf(dy),
@@ -475,7 +515,12 @@ fn plan_backward(net: &NetLayout) -> (Vec<Back>, Vec<u32>) {
                     if let Some((b, _)) = dx {
                         grad[x] = Some(b);
                     }
-                    steps.push(Back::Dense { net: n, op: i, dy, dx });
+                    steps.push(Back::Dense {
+                        net: n,
+                        op: i,
+                        dy,
+                        dx,
+                    });
                 }
                 Op::Norm { x, y, .. } => {
                     let dy = grad[y].expect("gradient of a norm output");
@@ -485,10 +530,122 @@ fn plan_backward(net: &NetLayout) -> (Vec<Back>, Vec<u32>) {
                     };
                     grad[y] = None;
                     grad[x] = Some(dx.0);
-                    steps.push(Back::Norm { net: n, op: i, dy, dx });
+                    steps.push(Back::Norm {
+                        net: n,
+                        op: i,
+                        dy,
+                        dx,
+                    });
                 }
             }
         }
     }
     (steps, widths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Activation;
+    use crate::layout::{Arch, ModelSpec};
+    use crate::norm::NormKind;
+
+    fn residual(act: Activation, norm: NormKind) -> NetLayout {
+        let model = ModelSpec {
+            arch: Arch::Residual {
+                blocks: 2,
+                expansion: 4,
+            },
+            width: 16,
+            activation: act,
+            norm: Some(norm),
+        };
+        NetLayout::actor_critic_model(4, 2, &model)
+    }
+
+    fn layer<'a>(m: &'a ActivationMemory, name: &str) -> &'a LayerMemory {
+        m.layers.iter().find(|l| l.layer == name).unwrap()
+    }
+
+    #[test]
+    fn block_memory_follows_the_block_arithmetic() {
+        // Per sample of one block (H = 16, m = 4): gelu + layernorm keeps the
+        // norm's input (H), its mean and r (2), its output = fc1's input (H), the
+        // gelu pre-activation (mH) and its output = fc2's input (mH); regelu2 +
+        // ms-layernorm keeps r (1), the norm's output once (H), 2-bit states
+        // (mH / 16 words) and the activation output (mH).
+        let (h, mh, m4) = (16u64, 64u64, 8u32);
+        let samples = 4 * m4 as u64;
+        let exact = ScratchPlan::new(&residual(Activation::Gelu, NormKind::LayerNorm), m4, true);
+        let approx = ScratchPlan::new(
+            &residual(Activation::ReGelu2, NormKind::MsLayerNorm),
+            m4,
+            true,
+        );
+        let (e, a) = (exact.memory().unwrap(), approx.memory().unwrap());
+        let block = |m: &ActivationMemory, k: u32| -> u64 {
+            ["norm", "fc1", "fc2"]
+                .iter()
+                .map(|s| layer(m, &format!("actor.block{k}.{s}")).bytes())
+                .sum()
+        };
+        // Block 1's norm input is block 0's output (saved by block0.fc2 when exact).
+        assert_eq!(block(e, 0), (2 + h + mh + mh + h) * samples * 4);
+        assert_eq!(
+            block(a, 0),
+            (1 + h + mh) * samples * 4 + mh / 16 * samples * 4
+        );
+        // Nothing of the residual stream is kept with MS norms: it is one forward-only
+        // region, updated in place by every block.
+        assert_eq!(layer(a, "actor.embed").bytes(), 0);
+        assert_eq!(layer(a, "actor.block1.fc2").bytes(), 0);
+        let net = residual(Activation::ReGelu2, NormKind::MsLayerNorm);
+        let stream: Vec<u32> = (0..net.tensors.len())
+            .filter(|&t| net.tensors[t].stream == Some(0))
+            .map(|t| approx.tensor[t])
+            .collect();
+        assert_eq!(stream.len(), 3);
+        assert!(stream.iter().all(|&o| o == stream[0]));
+        assert_eq!(a.transient_bytes, 2 * h * samples * 4);
+        // With standard norms every stream tensor is a norm's saved input.
+        let net = residual(Activation::Gelu, NormKind::LayerNorm);
+        let mut offs: Vec<u32> = (0..net.tensors.len())
+            .filter(|&t| net.tensors[t].stream == Some(0))
+            .map(|t| exact.tensor[t])
+            .collect();
+        offs.dedup();
+        assert_eq!(offs.len(), 3);
+        assert_eq!(e.transient_bytes, 0);
+        // Gradient buffers are the same for both: the residual stream's (H), the
+        // block's inner (mH) and the norm output's (H), plus the heads' (3).
+        assert_eq!(e.gradient_bytes, a.gradient_bytes);
+        assert_eq!(e.gradient_bytes, (h + mh + h + 3) * samples * 4);
+    }
+
+    #[test]
+    fn ms_norm_output_is_stored_once_for_norm_and_linear() {
+        // The MS norm's output tensor is the next Linear's input: one region, read
+        // by the norm's backward (as y) and the Linear's weight gradient (as x).
+        let net = residual(Activation::ReGelu2, NormKind::MsLayerNorm);
+        let plan = ScratchPlan::new(&net, 4, true);
+        let bwd = plan.backward_wgsl(&net);
+        for (_, op) in &net.programs[0].ops {
+            if let Op::Norm { y, .. } = *op {
+                let y_off = plan.tensor[y];
+                let uses: Vec<&str> = bwd
+                    .lines()
+                    .filter(|l| l.contains(&format!(", {y_off}u, ")))
+                    .collect();
+                // One dense step reads it as x, one norm step as y.
+                assert!(
+                    uses.iter()
+                        .any(|l| l.trim_start().starts_with("BwdOp(0u, "))
+                );
+                assert!(
+                    uses.iter()
+                        .any(|l| l.trim_start().starts_with("BwdOp(1u, "))
+                );
+            }
+        }
+    }
 }

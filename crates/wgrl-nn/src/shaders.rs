@@ -36,7 +36,7 @@ pub const ACT_TEST: (&str, &str) = (
     "shaders/nn/act_test.wgsl",
     include_str!("../../../shaders/nn/act_test.wgsl"),
 );
-/// Row normalisations: LayerNorm, RMSNorm and their memory-sharing variants.
+/// Standalone kernel running the norm layers' passes (tests, benches).
 pub const NORMS: (&str, &str) = (
     "shaders/nn/norms.wgsl",
     include_str!("../../../shaders/nn/norms.wgsl"),

@@ -311,17 +311,40 @@ impl From<&wgrl_gpu::AdapterReport> for AdapterSummary {
 /// GPU memory a run allocated, as `summary.json` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MemorySummary {
-    /// Bytes of all arena pages.
+    /// Bytes of all arena pages (the peak: nothing is allocated after start-up).
     pub total_bytes: u64,
     /// Bytes per category (`params`, `rollout`, ...).
     pub by_category: BTreeMap<String, u64>,
+    /// Bytes the PPO update keeps from forward to backward, all agents.
+    pub saved_activation_bytes: u64,
+    /// Saved-activation bytes per layer, in forward order.
+    pub saved_activations_by_layer: Vec<LayerBytes>,
 }
 
-impl From<&wgrl_gpu::MemoryReport> for MemorySummary {
-    fn from(m: &wgrl_gpu::MemoryReport) -> Self {
+/// One layer's saved-activation bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LayerBytes {
+    /// Layer name (`actor.block0.norm`).
+    pub layer: String,
+    /// Bytes, all agents.
+    pub bytes: u64,
+}
+
+impl MemorySummary {
+    /// The arena report and the update's saved activations (all agents).
+    pub fn new(m: &wgrl_gpu::MemoryReport, activations: &wgrl_nn::ActivationMemory) -> Self {
         MemorySummary {
             total_bytes: m.total_bytes,
             by_category: m.by_category.clone(),
+            saved_activation_bytes: activations.saved_bytes(),
+            saved_activations_by_layer: activations
+                .layers
+                .iter()
+                .map(|l| LayerBytes {
+                    layer: l.layer.clone(),
+                    bytes: l.bytes(),
+                })
+                .collect(),
         }
     }
 }
@@ -856,6 +879,11 @@ mod tests {
             by_category,
             by_slot: vec![],
         };
+        let net = wgrl_nn::NetLayout::actor_critic(4, 2, 8, 1, wgrl_nn::Activation::Gelu);
+        let activations = wgrl_nn::ScratchPlan::new(&net, 2, true)
+            .memory()
+            .unwrap()
+            .times(2);
         let s = Summary {
             env: "CartPole-v1".into(),
             algo: "ppo".into(),
@@ -873,7 +901,7 @@ mod tests {
             solved_at_seconds: None,
             host_readbacks: 15,
             blocking_waits: 0,
-            memory: (&memory).into(),
+            memory: MemorySummary::new(&memory, &activations),
             bad_observations: 0,
         };
         let v: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
@@ -887,8 +915,20 @@ mod tests {
         assert_eq!(adapter_keys.len(), 3);
         assert_eq!(v["adapter"]["device_type"], "cpu");
         let mem_keys: Vec<&String> = v["memory"].as_object().unwrap().keys().collect();
-        assert_eq!(mem_keys.len(), 2);
+        assert_eq!(mem_keys.len(), 4);
         assert_eq!(v["memory"]["by_category"]["params"], 4096);
+        // Per layer: the input, then each network's fc0, fc1 and head; fc0 keeps its
+        // gelu pre-activations (8 x f32) and output (8 x f32) for 8 samples x 2 agents.
+        let layers = v["memory"]["saved_activations_by_layer"]
+            .as_array()
+            .unwrap();
+        assert_eq!(layers.len(), 5);
+        assert_eq!(layers[1]["layer"], "actor.fc0");
+        assert_eq!(layers[1]["bytes"], 2 * 2 * 8 * 8 * 4);
+        assert_eq!(
+            v["memory"]["saved_activation_bytes"],
+            activations.saved_bytes()
+        );
         assert!(v["solved_at_seconds"].is_null());
         let dir = temp_dir();
         s.write(&dir.join(SUMMARY_FILE)).unwrap();

@@ -382,7 +382,10 @@ impl RolloutLayout {
         let lastv = plan.stride;
         // Loop iterations per step: the forward of both networks, the critic's again
         // when an episode is truncated, plus the per-env work (observe, sample, step).
-        let per_step = 2 * plan.forward_iterations(net, ROLLOUT_WG) + 4 * obs_dim as u64 + 4 * actions as u64 + 8;
+        let per_step = 2 * plan.forward_iterations(net, ROLLOUT_WG)
+            + 4 * obs_dim as u64
+            + 4 * actions as u64
+            + 8;
         let chunk = (budget::DISPATCH_LOOP_BUDGET / per_step).clamp(1, shape.steps as u64) as u32;
         RolloutLayout {
             eb,

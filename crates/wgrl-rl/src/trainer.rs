@@ -14,10 +14,11 @@ use std::collections::VecDeque;
 use std::time::Instant;
 use wgrl_envs::{EnvBuffers, EnvDescriptor, EnvError, EnvMode, builtin, custom};
 use wgrl_gpu::{
-    Arena, ArenaPlan, AsyncReadback, Context, GpuError, GpuSlice, MemoryReport, Recorder, wgpu,
+    Arena, ArenaLimits, ArenaPlan, AsyncReadback, Context, GpuError, GpuSlice, MemoryReport,
+    Recorder, wgpu,
 };
 use wgrl_nn::norm::NormKind;
-use wgrl_nn::{Activation, Arch, ModelSpec, NetLayout, init::init_params};
+use wgrl_nn::{Activation, ActivationMemory, Arch, ModelSpec, NetLayout, init::init_params};
 
 /// Readbacks in flight before a log point waits for the oldest.
 const READBACK_RING: usize = 3;
@@ -152,6 +153,7 @@ pub struct Trainer {
     arena: Arena,
     slots: PpoSlots,
     kernels: PpoKernels,
+    activations: ActivationMemory,
     iteration_rec: Recorder,
     readbacks: Vec<AsyncReadback>,
     snapshots: Vec<wgpu::Buffer>,
@@ -299,9 +301,50 @@ fn check_plan(
     desc: &EnvDescriptor,
     net: &NetLayout,
     shape: &PpoShape,
-    rollout: &RolloutLayout,
+    run: &RunPlan,
 ) -> Result<(), TrainError> {
+    let rollout = &run.rollout;
     let plan_error = |m: String| Err(TrainError::Gpu(GpuError::Plan(m)));
+    // The networks' activations are one scratch slot (one storage binding): say
+    // which model size overflows it, and by how much.
+    let binding = ArenaLimits::from_limits(&ctx.limits()).page_bytes;
+    let agents64 = shape.agents as u64;
+    let update_bytes = run.scratch.stride as u64 * 16 * agents64;
+    let rollout_bytes = rollout.stride as u64 * 16 * rollout.groups as u64 * agents64;
+    let model = &net.model;
+    let sizes = match model.arch {
+        wgrl_nn::Arch::Residual { blocks, expansion } => format!(
+            "model.arch = residual with model.width = {}, model.expansion = {expansion} ({} inner units) and model.blocks = {blocks}",
+            model.width,
+            model.width * expansion
+        ),
+        wgrl_nn::Arch::Mlp { depth } => {
+            format!("model.width = {} and model.depth = {depth}", model.width)
+        }
+    };
+    if update_bytes > binding {
+        return plan_error(format!(
+            "{sizes}: the PPO update's activations for minibatches of {} samples x {} agents need {} in one storage binding, \
+             over this device's max_storage_buffer_binding_size of {} by {}; use more ppo.minibatches, fewer agents, \
+             or a smaller model.width or model.expansion (an Approx-BP activation and an ms- norm also save less)",
+            shape.minibatch(),
+            shape.agents,
+            wgrl_gpu::fmt_bytes(update_bytes),
+            wgrl_gpu::fmt_bytes(binding),
+            wgrl_gpu::fmt_bytes(update_bytes - binding)
+        ));
+    }
+    if rollout_bytes > binding {
+        return plan_error(format!(
+            "{sizes}: the rollout's activations for {} envs x {} agents need {} in one storage binding, \
+             over this device's max_storage_buffer_binding_size of {} by {}; use fewer ppo.envs or agents, or a smaller model",
+            shape.envs,
+            shape.agents,
+            wgrl_gpu::fmt_bytes(rollout_bytes),
+            wgrl_gpu::fmt_bytes(binding),
+            wgrl_gpu::fmt_bytes(rollout_bytes - binding)
+        ));
+    }
     let max_groups = ctx.limits().max_compute_workgroups_per_dimension as u64;
     let agents = shape.agents as u64;
     if agents > max_groups {
@@ -330,7 +373,7 @@ fn check_plan(
         if per + scan > cap {
             return plan_error(format!(
                 "one minibatch of {} samples needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap} \
-                 (lavapipe stops loops there and would compute garbage); use more minibatches (ppo.minibatches) or a narrower network (model.width)",
+                 (lavapipe stops loops there and would compute garbage) with {sizes}; use more minibatches (ppo.minibatches) or a smaller network",
                 shape.minibatch(),
                 per + scan
             ));
@@ -345,12 +388,83 @@ fn check_plan(
         }
         if rollout.per_step > cap {
             return plan_error(format!(
-                "one rollout step needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap}; use a narrower network (model.width)",
+                "one rollout step needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap} with {sizes}; use a smaller network",
                 rollout.per_step
             ));
         }
     }
     Ok(())
+}
+
+// A run's plan: the rollout's and update's scratch layouts and the arena slots.
+struct RunPlan {
+    rollout: RolloutLayout,
+    scratch: ScratchLayout,
+    arena: ArenaPlan,
+    slots: PpoSlots,
+}
+
+fn plan_run(
+    desc: &EnvDescriptor,
+    net: &NetLayout,
+    shape: &PpoShape,
+) -> Result<RunPlan, TrainError> {
+    let rollout = RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape);
+    let env_layout = desc.check()?;
+    let scratch = ScratchLayout::new(net, shape.m4());
+    let mut arena = ArenaPlan::new();
+    let slots = PpoSlots::plan(
+        &mut arena,
+        desc,
+        &env_layout,
+        net,
+        shape,
+        &scratch,
+        &rollout,
+    );
+    Ok(RunPlan {
+        rollout,
+        scratch,
+        arena,
+        slots,
+    })
+}
+
+/// What a config's training run would allocate, planned without a device.
+#[derive(Debug, Clone)]
+pub struct RunMemory {
+    /// The arena by category and slot; `total_bytes` is the run's peak (nothing is
+    /// allocated after start-up).
+    pub arena: MemoryReport,
+    /// What the PPO update keeps from forward to backward, per layer (all agents).
+    pub activations: ActivationMemory,
+}
+
+/// Plans `config`'s training run under `limits` (pages, alignment) and reports its
+/// memory, without a device: for comparing models that may not fit this machine.
+pub fn plan_memory(config: &TrainConfig, limits: &ArenaLimits) -> Result<RunMemory, TrainError> {
+    config.validate()?;
+    let desc = base_env(config)?;
+    let desc = if config.task.is_empty() {
+        desc
+    } else {
+        with_task(&desc, config)?
+    };
+    let net = network(config, &desc)?;
+    let shape = shape_of(config);
+    let run = plan_run(&desc, &net, &shape)?;
+    Ok(RunMemory {
+        arena: run.arena.layout(limits)?.memory_report(),
+        activations: update_memory(&run.scratch, shape.agents),
+    })
+}
+
+fn update_memory(scratch: &ScratchLayout, agents: u32) -> ActivationMemory {
+    scratch
+        .plan
+        .memory()
+        .expect("the update plan is a training plan")
+        .times(agents)
 }
 
 /// Plans and allocates a run's arena, builds its kernels and writes the envs'
@@ -362,21 +476,18 @@ fn build_run(
     shape: &PpoShape,
     seed: u32,
     with_update: bool,
-) -> Result<(Arena, PpoSlots, PpoKernels), TrainError> {
-    let rollout = RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape);
-    check_plan(ctx, desc, net, shape, &rollout)?;
-    let env_layout = desc.check()?;
-    let scratch = ScratchLayout::new(net, shape.m4());
-    let mut plan = ArenaPlan::new();
-    let slots = PpoSlots::plan(&mut plan, desc, &env_layout, net, shape, &scratch, &rollout);
-    let arena = Arena::new(ctx, &plan)?;
+) -> Result<(Arena, PpoSlots, PpoKernels, ActivationMemory), TrainError> {
+    let run = plan_run(desc, net, shape)?;
+    check_plan(ctx, desc, net, shape, &run)?;
+    let arena = Arena::new(ctx, &run.arena)?;
+    let slots = run.slots;
     let kernels = PpoKernels::new(
         ctx,
         desc,
         net,
         shape,
-        &scratch,
-        &rollout,
+        &run.scratch,
+        &run.rollout,
         seed,
         &arena,
         &slots,
@@ -385,7 +496,12 @@ fn build_run(
     slots
         .env
         .write_default_params(&arena, desc, shape.agents as u64 * shape.envs as u64)?;
-    Ok((arena, slots, kernels))
+    Ok((
+        arena,
+        slots,
+        kernels,
+        update_memory(&run.scratch, shape.agents),
+    ))
 }
 
 impl Trainer {
@@ -416,7 +532,8 @@ impl Trainer {
         let config = &config;
         let net = network(config, &desc)?;
         let shape = shape_of(config);
-        let (arena, slots, kernels) = build_run(ctx, &desc, &net, &shape, config.seed, true)?;
+        let (arena, slots, kernels, activations) =
+            build_run(ctx, &desc, &net, &shape, config.seed, true)?;
         arena.write(
             slots.params,
             &initial_params(&net, &desc, shape.agents, config.seed),
@@ -454,6 +571,7 @@ impl Trainer {
             arena,
             slots,
             kernels,
+            activations,
             iteration_rec,
             readbacks,
             snapshots,
@@ -486,6 +604,11 @@ impl Trainer {
     /// The arena's memory by category and slot.
     pub fn memory_report(&self) -> MemoryReport {
         self.arena.memory_report()
+    }
+
+    /// What the PPO update keeps from forward to backward, per layer (all agents).
+    pub fn activation_memory(&self) -> &ActivationMemory {
+        &self.activations
     }
     /// The arena and its slots (for hosts that read engine buffers directly).
     pub fn arena(&self) -> (&Arena, &PpoSlots) {
@@ -1033,7 +1156,7 @@ fn greedy_returns(
         norm_obs: config.ppo.norm_obs,
         norm_reward: false,
     };
-    let (arena, slots, kernels) = build_run(ctx, desc, &net, &shape, seed, false)?;
+    let (arena, slots, kernels, _) = build_run(ctx, desc, &net, &shape, seed, false)?;
     arena.write(slots.params, &ck.params)?;
     arena.write(slots.hyper, &hyper_of(config))?;
     if let Some(p) = params {

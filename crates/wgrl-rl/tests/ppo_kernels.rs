@@ -218,6 +218,34 @@ fn rollout_and_gae_match_the_cpu_reference() {
 }
 
 #[test]
+fn residual_rollout_matches_the_cpu_reference() {
+    // The rollout's forward of a residual net with norms (in-place residual
+    // stream, MS-LayerNorm) and of an MLP with LayerNorm, against the CPU networks.
+    for model in [
+        [
+            "model.arch=residual",
+            "model.norm=ms-layernorm",
+            "model.activation=regelu2",
+        ],
+        [
+            "model.arch=mlp",
+            "model.norm=layernorm",
+            "model.activation=tanh",
+        ],
+    ] {
+        let mut sets = vec![
+            "agents=2",
+            "ppo.envs=3",
+            "ppo.steps=32",
+            "ppo.minibatches=2",
+            "model.width=16",
+        ];
+        sets.extend(model);
+        check_rollout(&sets, 1e-4, 1e-5);
+    }
+}
+
+#[test]
 fn gaussian_rollout_and_gae_match_the_cpu_reference() {
     // Pendulum: box actions sampled from the Gaussian head (raw samples stored,
     // clipped at the env); 210 steps cross its 200-step limit, so every env is
@@ -429,7 +457,12 @@ fn one_update_of_residual_and_normed_networks_matches_the_cpu_reference() {
     // train an affine, MS kinds share their output and update the residual stream
     // in place), no norm (the stream itself feeds the blocks), and norms in an MLP
     // (after a tanh, whose derivative comes from the norm's input).
-    let residual = ["model.arch=residual", "model.width=8", "model.blocks=2", "model.expansion=2"];
+    let residual = [
+        "model.arch=residual",
+        "model.width=8",
+        "model.blocks=2",
+        "model.expansion=2",
+    ];
     for (norm, act) in [
         ("layernorm", "gelu"),
         ("ms-layernorm", "regelu2"),
@@ -437,14 +470,39 @@ fn one_update_of_residual_and_normed_networks_matches_the_cpu_reference() {
         ("ms-rmsnorm", "resilu2"),
         ("none", "gelu"),
     ] {
-        let (n, a) = (format!("model.norm={norm}"), format!("model.activation={act}"));
+        let (n, a) = (
+            format!("model.norm={norm}"),
+            format!("model.activation={act}"),
+        );
         let mut sets = residual.to_vec();
         sets.extend([n.as_str(), a.as_str()]);
         check_one_update(&sets, "CartPole-v1");
     }
-    check_one_update(&["model.norm=layernorm", "model.activation=tanh", "model.width=8"], "CartPole-v1");
-    check_one_update(&["model.norm=ms-layernorm", "model.activation=tanh", "model.width=8"], "CartPole-v1");
-    check_one_update(&[residual[0], residual[1], "model.norm=ms-rmsnorm", "model.activation=gelu"], "Pendulum-v1");
+    check_one_update(
+        &[
+            "model.norm=layernorm",
+            "model.activation=tanh",
+            "model.width=8",
+        ],
+        "CartPole-v1",
+    );
+    check_one_update(
+        &[
+            "model.norm=ms-layernorm",
+            "model.activation=tanh",
+            "model.width=8",
+        ],
+        "CartPole-v1",
+    );
+    check_one_update(
+        &[
+            residual[0],
+            residual[1],
+            "model.norm=ms-rmsnorm",
+            "model.activation=gelu",
+        ],
+        "Pendulum-v1",
+    );
 }
 
 fn check_one_update(model: &[&str], env: &str) {
