@@ -1,8 +1,9 @@
 //! `cargo bench --bench ppo`: one PPO iteration (rollout chunks, GAE, update
 //! dispatches) of the default CartPole preset with 1 and 4 agents, and of the
 //! Pendulum preset with 4 agents (Gaussian head, observation normalisation and
-//! reward scaling, whose statistics kernel is one of the dispatches), median wall
-//! time and env-steps/s, plus GPU time per dispatch. Under `cargo test` it runs
+//! reward scaling, whose statistics kernel is one of the dispatches), and of a
+//! residual policy with exact (gelu + layernorm) and Approx-BP (regelu2 +
+//! ms-layernorm) layers; median wall time and env-steps/s, plus GPU time per dispatch. Under `cargo test` it runs
 //! one small iteration of each env.
 
 use wgrl::gpu::bench;
@@ -12,20 +13,41 @@ use wgrl::rl::config::{Overrides, resolve};
 fn main() {
     let ctx = bench::bench_context();
     let smoke = bench::smoke_mode();
-    let runs: &[(&str, &str, u32)] = if smoke {
-        &[
-            ("CartPole-v1", "cartpole", 1),
-            ("Pendulum-v1", "pendulum", 1),
+    // A residual policy (width 64, 2 blocks, expansion 4) with exact layers beside
+    // Approx-BP ones: the iteration's cost of the memory savings.
+    let residual = [
+        "model.arch=residual",
+        "model.width=64",
+        "model.blocks=2",
+        "model.expansion=4",
+    ];
+    let exact: Vec<&str> = residual
+        .iter()
+        .copied()
+        .chain(["model.activation=gelu", "model.norm=layernorm"])
+        .collect();
+    let approx: Vec<&str> = residual
+        .iter()
+        .copied()
+        .chain(["model.activation=regelu2", "model.norm=ms-layernorm"])
+        .collect();
+    let runs: Vec<(&str, &str, u32, &[&str])> = if smoke {
+        vec![
+            ("CartPole-v1", "cartpole", 1, &[]),
+            ("Pendulum-v1", "pendulum", 1, &[]),
+            ("CartPole-v1", "cartpole-residual-approx", 1, &approx),
         ]
     } else {
-        &[
-            ("CartPole-v1", "cartpole", 1),
-            ("CartPole-v1", "cartpole", 4),
-            ("Pendulum-v1", "pendulum", 4),
+        vec![
+            ("CartPole-v1", "cartpole", 1, &[]),
+            ("CartPole-v1", "cartpole", 4, &[]),
+            ("Pendulum-v1", "pendulum", 4, &[]),
+            ("CartPole-v1", "cartpole-residual-exact", 1, &exact),
+            ("CartPole-v1", "cartpole-residual-approx", 1, &approx),
         ]
     };
-    for &(env, label, agents) in runs {
-        let mut sets = vec![];
+    for (env, label, agents, model) in runs {
+        let mut sets: Vec<String> = model.iter().map(|s| s.to_string()).collect();
         if smoke {
             sets.extend([
                 "ppo.envs=4".to_string(),

@@ -240,14 +240,14 @@ impl Builder<'_> {
                 let mut n_in = input;
                 for d in 0..=depth {
                     let last = d == depth;
-                    if d > 0 {
-                        if let Some(kind) = model.norm {
-                            let lname = format!("{name}.norm{}", d - 1);
-                            let y = self.tensor(format!("{lname} output"), n_in, None);
-                            let norm = self.norm(kind, n_in);
-                            ops.push((lname, Op::Norm { norm, x, y }));
-                            x = y;
-                        }
+                    if d > 0
+                        && let Some(kind) = model.norm
+                    {
+                        let lname = format!("{name}.norm{}", d - 1);
+                        let y = self.tensor(format!("{lname} output"), n_in, None);
+                        let norm = self.norm(kind, n_in);
+                        ops.push((lname, Op::Norm { norm, x, y }));
+                        x = y;
                     }
                     let (n_out, gain) = if last {
                         (output, out_gain)

@@ -281,7 +281,7 @@ impl NormKernel {
              const X: u32 = {x}u;\nconst Y: u32 = {y}u;\nconst ST: u32 = {st}u;\nconst DY: u32 = {dy}u;\nconst DX: u32 = {dx}u;\n",
             kind.id()
         );
-        ShaderSource::new(&format!("norm/{}", kind.name()))
+        ShaderSource::new(format!("norm/{}", kind.name()))
             .part("<generated norm plan>", prelude)
             .with(shaders::ACT_FNS)
             .with(shaders::ACTIVATIONS)

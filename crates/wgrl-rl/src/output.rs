@@ -82,8 +82,7 @@ impl RunDir {
         if fs::read_dir(path).is_ok_and(|mut d| d.next().is_some()) {
             return Err(OutputError::RunDir {
                 path: path.to_path_buf(),
-                reason: "it already exists and is not empty; choose another --out or remove it"
-                    .into(),
+                reason: "it already exists and is not empty (remove it)".into(),
             });
         }
         fs::create_dir_all(path).map_err(err)?;
