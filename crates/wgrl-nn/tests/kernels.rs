@@ -117,7 +117,8 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
         });
         let out = nn.arena().read(nn.scratch).unwrap();
         let opt = nn.arena().read(nn.opt).unwrap();
-        let acts = cpu::mlp_forward(&layout, 0, &params, &x, m);
+        // Tensors of the actor: the input, then each layer's output.
+        let acts = cpu::net_forward(&layout, 0, &params, &x, m).tensors;
         let region_of = |k: u32, n: usize| {
             from_feature_major(&out[off(k) as usize..off(k) as usize + n * m / 4], m, n)
         };
