@@ -305,6 +305,27 @@ fn check_plan(
 ) -> Result<(), TrainError> {
     let rollout = &run.rollout;
     let plan_error = |m: String| Err(TrainError::Gpu(GpuError::Plan(m)));
+    let max_groups = ctx.limits().max_compute_workgroups_per_dimension as u64;
+    let agents = shape.agents as u64;
+    if agents > max_groups {
+        return plan_error(format!(
+            "agents = {agents} but the update runs one workgroup per agent and this device dispatches at most {max_groups}; use at most {max_groups} agents"
+        ));
+    }
+    let rollout_groups = agents * rollout.groups as u64;
+    if rollout_groups > max_groups {
+        return plan_error(format!(
+            "agents x ceil(ppo.envs / {ROLLOUT_WG}) = {rollout_groups} rollout workgroups, more than this device's {max_groups}; reduce agents or ppo.envs"
+        ));
+    }
+    let rows = agents * shape.envs as u64 * shape.steps as u64 * desc.obs_out().max(1) as u64;
+    if rows > u32::MAX as u64 {
+        return plan_error(format!(
+            "agents x ppo.envs x ppo.steps x {} observation floats = {rows} values, more than the kernels' 32-bit indices address ({}); reduce agents, ppo.envs or ppo.steps",
+            desc.obs_out(),
+            u32::MAX
+        ));
+    }
     // The networks' activations are one scratch slot (one storage binding): say
     // which model size overflows it, and by how much.
     let binding = ArenaLimits::from_limits(&ctx.limits()).page_bytes;
@@ -343,27 +364,6 @@ fn check_plan(
             wgrl_gpu::fmt_bytes(rollout_bytes),
             wgrl_gpu::fmt_bytes(binding),
             wgrl_gpu::fmt_bytes(rollout_bytes - binding)
-        ));
-    }
-    let max_groups = ctx.limits().max_compute_workgroups_per_dimension as u64;
-    let agents = shape.agents as u64;
-    if agents > max_groups {
-        return plan_error(format!(
-            "agents = {agents} but the update runs one workgroup per agent and this device dispatches at most {max_groups}; use at most {max_groups} agents"
-        ));
-    }
-    let rollout_groups = agents * rollout.groups as u64;
-    if rollout_groups > max_groups {
-        return plan_error(format!(
-            "agents x ceil(ppo.envs / {ROLLOUT_WG}) = {rollout_groups} rollout workgroups, more than this device's {max_groups}; reduce agents or ppo.envs"
-        ));
-    }
-    let rows = agents * shape.envs as u64 * shape.steps as u64 * desc.obs_out().max(1) as u64;
-    if rows > u32::MAX as u64 {
-        return plan_error(format!(
-            "agents x ppo.envs x ppo.steps x {} observation floats = {rows} values, more than the kernels' 32-bit indices address ({}); reduce agents, ppo.envs or ppo.steps",
-            desc.obs_out(),
-            u32::MAX
         ));
     }
     if ctx.adapter().device_type == "cpu" {
