@@ -9,9 +9,26 @@ use wgrl::nn::kernels::nn_source;
 use wgrl::nn::norm::NormKind;
 use wgrl::nn::{Activation, Arch, ModelSpec, NetLayout};
 
+/// A small PPO plan, with or without observation and reward normalisation.
+fn small_shape(norm: bool) -> wgrl::rl::ppo::PpoShape {
+    wgrl::rl::ppo::PpoShape {
+        agents: 2,
+        envs: 8,
+        steps: 16,
+        epochs: 2,
+        minibatches: 2,
+        iterations: 10,
+        anneal_lr: true,
+        norm_adv: true,
+        clip_vloss: true,
+        norm_obs: norm,
+        norm_reward: norm,
+    }
+}
+
 /// Every kernel composition the engine builds.
 fn all_kernels() -> Vec<ShaderSource> {
-    use wgrl::rl::ppo::{self, PpoShape, RolloutLayout, ScratchLayout};
+    use wgrl::rl::ppo::{self, RolloutLayout, ScratchLayout};
     let mut out = vec![wgrl::gpu::rng::RngFill::source()];
     for kind in wgrl::nn::norm::NormKind::ALL {
         out.push(wgrl::nn::norm::NormKernel::source(kind, 37, 64));
@@ -36,19 +53,7 @@ fn all_kernels() -> Vec<ShaderSource> {
             if norm {
                 net = net.with_state(ppo::norm_state_words(desc.obs_dim));
             }
-            let shape = PpoShape {
-                agents: 2,
-                envs: 8,
-                steps: 16,
-                epochs: 2,
-                minibatches: 2,
-                iterations: 10,
-                anneal_lr: true,
-                norm_adv: true,
-                clip_vloss: true,
-                norm_obs: norm,
-                norm_reward: norm,
-            };
+            let shape = small_shape(norm);
             let scratch = ScratchLayout::new(&net, shape.m4());
             let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
             out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
@@ -61,19 +66,7 @@ fn all_kernels() -> Vec<ShaderSource> {
     // discrete and a box env.
     for name in ["CartPole-v1", "Pendulum-v1"] {
         let desc = builtin(name).unwrap();
-        let shape = PpoShape {
-            agents: 2,
-            envs: 8,
-            steps: 16,
-            epochs: 2,
-            minibatches: 2,
-            iterations: 10,
-            anneal_lr: true,
-            norm_adv: true,
-            clip_vloss: true,
-            norm_obs: false,
-            norm_reward: false,
-        };
+        let shape = small_shape(false);
         for norm in [None].into_iter().chain(NormKind::ALL.map(Some)) {
             for arch in [
                 Arch::Mlp { depth: 2 },
