@@ -304,7 +304,7 @@ pub fn memory(args: BenchMemoryArgs) -> anyhow::Result<()> {
         c.model.norm = norm.into();
         // A plan, not an allocation: no page limit, so models larger than this
         // machine's bindings can be compared; 256-byte slot alignment as on most GPUs.
-        let limits = wgpu_free_limits();
+        let limits = unbounded_plan_limits();
         let m = wgrl::rl::trainer::plan_memory(&c, &limits)?;
         if results.is_empty() {
             println!(
@@ -347,7 +347,7 @@ pub fn memory(args: BenchMemoryArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn wgpu_free_limits() -> wgrl::gpu::ArenaLimits {
+fn unbounded_plan_limits() -> wgrl::gpu::ArenaLimits {
     wgrl::gpu::ArenaLimits {
         page_bytes: u64::MAX / 4,
         alignment: 256,

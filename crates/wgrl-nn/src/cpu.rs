@@ -2,7 +2,7 @@
 //! Batches are sample-major here (`x[s * n + f]`); the kernels' feature-major layout
 //! is a storage detail the tests convert.
 
-use crate::layout::{Activation, LayerLayout, NetLayout, NormLayout, Op};
+use crate::layout::{Activation, LayerLayout, NetLayout, Op};
 use crate::norm::NormKind;
 
 /// Pre-activations `z = W x + b` of a layer for `m` samples.
@@ -100,22 +100,6 @@ impl NetActs {
     }
 }
 
-// A norm layer's gamma and beta (empty where the kind has none).
-fn affine<'a>(n: &NormLayout, p: &'a [f32]) -> (&'a [f32], &'a [f32]) {
-    let h = n.h as usize;
-    let gamma = if n.kind.is_ms() {
-        &p[..0]
-    } else {
-        &p[n.g as usize..n.g as usize + h]
-    };
-    let beta = if n.kind == NormKind::LayerNorm {
-        &p[n.b as usize..n.b as usize + h]
-    } else {
-        &p[..0]
-    };
-    (gamma, beta)
-}
-
 /// Forward of network `net` on `m` samples `x` (sample-major).
 pub fn net_forward(layout: &NetLayout, net: usize, p: &[f32], x: &[f32], m: usize) -> NetActs {
     let prog = &layout.programs[net];
@@ -145,8 +129,8 @@ pub fn net_forward(layout: &NetLayout, net: usize, p: &[f32], x: &[f32], m: usiz
             }
             Op::Norm { norm, x, y } => {
                 let n = &layout.norms[norm];
-                let (gamma, beta) = affine(n, p);
-                let o = n.kind.forward(&t[x], n.h as usize, gamma, beta);
+                let (gamma, beta) = n.affine(p);
+                let o = n.kind.forward(&t[x], n.h as usize, &gamma, &beta);
                 t[y] = o.y;
                 stats[i] = Some(o.stats);
             }
@@ -213,9 +197,9 @@ pub fn net_backward(
                 let h = n.h as usize;
                 let dy = grads[y].take().expect("gradient of a norm output");
                 let st = acts.stats[i].as_ref().expect("norm statistics");
-                let (gamma, _) = affine(n, p);
+                let (gamma, _) = n.affine(p);
                 let saved = if n.kind.is_ms() { &t[y] } else { &t[x] };
-                let mut dx = n.kind.backward(saved, st, &dy, h, gamma);
+                let mut dx = n.kind.backward(saved, st, &dy, h, &gamma);
                 if let Some(d) = deriv(x) {
                     dx.iter_mut().zip(&d).for_each(|(a, v)| *a *= v);
                 }

@@ -37,6 +37,14 @@ pub struct LayerLayout {
     pub gain: f32,
 }
 
+impl LayerLayout {
+    /// (W, b) of this layer in one agent's parameters.
+    pub fn params<'a>(&self, p: &'a [f32]) -> (&'a [f32], &'a [f32]) {
+        let w = &p[self.w as usize..(self.w + self.n_out * self.n_in) as usize];
+        (w, &p[self.b as usize..(self.b + self.n_out) as usize])
+    }
+}
+
 /// Network architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
@@ -93,6 +101,25 @@ pub struct NormLayout {
     pub g: u32,
     /// Offset of beta (`h`; LayerNorm only).
     pub b: u32,
+}
+
+impl NormLayout {
+    /// (gamma, beta) of this norm in one agent's parameters: 1 and 0 where the
+    /// kind has none (MS kinds; RMSNorm's beta).
+    pub fn affine(&self, p: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let h = self.h as usize;
+        let gamma = if self.kind.is_ms() {
+            vec![1.0; h]
+        } else {
+            p[self.g as usize..self.g as usize + h].to_vec()
+        };
+        let beta = if self.kind == NormKind::LayerNorm {
+            p[self.b as usize..self.b as usize + h].to_vec()
+        } else {
+            vec![0.0; h]
+        };
+        (gamma, beta)
+    }
 }
 
 /// One step of a network's forward pass over activation tensors (indices into
@@ -228,133 +255,134 @@ impl Builder<'_> {
         self.l.norms.len() - 1
     }
 
+    // Adds a dense step from tensor x to a new tensor of n_out features (in
+    // residual stream `stream`, if any), plus `res` when given; returns its output.
+    #[allow(clippy::too_many_arguments)]
+    fn push_dense(
+        &mut self,
+        ops: &mut Vec<(String, Op)>,
+        name: String,
+        x: usize,
+        n_out: u32,
+        act: bool,
+        gain: f32,
+        res: Option<usize>,
+        stream: Option<usize>,
+    ) -> usize {
+        let y = self.tensor(format!("{name} output"), n_out, stream);
+        let layer = self.dense(self.l.tensors[x].features, n_out, act, gain);
+        ops.push((name, Op::Dense { layer, x, y, res }));
+        y
+    }
+
+    // Adds a norm step on tensor x when the model has a norm; returns what the
+    // next step reads (x itself without a norm).
+    fn push_norm(
+        &mut self,
+        ops: &mut Vec<(String, Op)>,
+        name: String,
+        x: usize,
+        model: &ModelSpec,
+    ) -> usize {
+        let Some(kind) = model.norm else {
+            return x;
+        };
+        let h = self.l.tensors[x].features;
+        let y = self.tensor(format!("{name} output"), h, None);
+        let norm = self.norm(kind, h);
+        ops.push((name, Op::Norm { norm, x, y }));
+        y
+    }
+
     fn build(&mut self, spec: &NetSpec, model: &ModelSpec) -> Program {
         let (name, input, output, hidden_gain, out_gain) = *spec;
         let net = self.l.programs.len();
         let h = model.width;
         let mut ops = Vec::new();
-        let mut x = 0usize;
         debug_assert_eq!(self.l.tensors[0].features, input);
-        match model.arch {
+        let out = match model.arch {
             Arch::Mlp { depth } => {
-                let mut n_in = input;
-                for d in 0..=depth {
-                    let last = d == depth;
-                    if d > 0
-                        && let Some(kind) = model.norm
-                    {
-                        let lname = format!("{name}.norm{}", d - 1);
-                        let y = self.tensor(format!("{lname} output"), n_in, None);
-                        let norm = self.norm(kind, n_in);
-                        ops.push((lname, Op::Norm { norm, x, y }));
-                        x = y;
+                let mut x = 0usize;
+                for d in 0..depth {
+                    if d > 0 {
+                        x = self.push_norm(&mut ops, format!("{name}.norm{}", d - 1), x, model);
                     }
-                    let (n_out, gain) = if last {
-                        (output, out_gain)
-                    } else {
-                        (h, hidden_gain)
-                    };
-                    let lname = if last {
-                        format!("{name}.head")
-                    } else {
-                        format!("{name}.fc{d}")
-                    };
-                    let y = self.tensor(format!("{lname} output"), n_out, None);
-                    let layer = self.dense(n_in, n_out, !last, gain);
-                    ops.push((
-                        lname,
-                        Op::Dense {
-                            layer,
-                            x,
-                            y,
-                            res: None,
-                        },
-                    ));
-                    x = y;
-                    n_in = n_out;
+                    x = self.push_dense(
+                        &mut ops,
+                        format!("{name}.fc{d}"),
+                        x,
+                        h,
+                        true,
+                        hidden_gain,
+                        None,
+                        None,
+                    );
                 }
+                x = self.push_norm(&mut ops, format!("{name}.norm{}", depth - 1), x, model);
+                self.push_dense(
+                    &mut ops,
+                    format!("{name}.head"),
+                    x,
+                    output,
+                    false,
+                    out_gain,
+                    None,
+                    None,
+                )
             }
             Arch::Residual { blocks, expansion } => {
                 let stream = Some(net);
-                let lname = format!("{name}.embed");
-                let mut hcur = self.tensor(format!("{lname} output (residual stream)"), h, stream);
-                let layer = self.dense(input, h, false, hidden_gain);
-                ops.push((
-                    lname,
-                    Op::Dense {
-                        layer,
-                        x,
-                        y: hcur,
-                        res: None,
-                    },
-                ));
-                let mh = h * expansion;
+                let mut hcur = self.push_dense(
+                    &mut ops,
+                    format!("{name}.embed"),
+                    0,
+                    h,
+                    false,
+                    hidden_gain,
+                    None,
+                    stream,
+                );
                 for k in 0..blocks {
                     let p = format!("{name}.block{k}");
-                    let mut u = hcur;
-                    if let Some(kind) = model.norm {
-                        u = self.tensor(format!("{p}.norm output"), h, None);
-                        let norm = self.norm(kind, h);
-                        ops.push((
-                            format!("{p}.norm"),
-                            Op::Norm {
-                                norm,
-                                x: hcur,
-                                y: u,
-                            },
-                        ));
-                    }
-                    let a = self.tensor(format!("{p}.fc1 output"), mh, None);
-                    let layer = self.dense(h, mh, true, hidden_gain);
-                    ops.push((
+                    let u = self.push_norm(&mut ops, format!("{p}.norm"), hcur, model);
+                    let a = self.push_dense(
+                        &mut ops,
                         format!("{p}.fc1"),
-                        Op::Dense {
-                            layer,
-                            x: u,
-                            y: a,
-                            res: None,
-                        },
-                    ));
-                    let next = self.tensor(format!("{p} output (residual stream)"), h, stream);
-                    let layer = self.dense(mh, h, false, hidden_gain);
-                    ops.push((
+                        u,
+                        h * expansion,
+                        true,
+                        hidden_gain,
+                        None,
+                        None,
+                    );
+                    hcur = self.push_dense(
+                        &mut ops,
                         format!("{p}.fc2"),
-                        Op::Dense {
-                            layer,
-                            x: a,
-                            y: next,
-                            res: Some(hcur),
-                        },
-                    ));
-                    hcur = next;
+                        a,
+                        h,
+                        false,
+                        hidden_gain,
+                        Some(hcur),
+                        stream,
+                    );
                 }
-                x = hcur;
-                if let Some(kind) = model.norm {
-                    let lname = format!("{name}.norm");
-                    let y = self.tensor(format!("{lname} output"), h, None);
-                    let norm = self.norm(kind, h);
-                    ops.push((lname, Op::Norm { norm, x: hcur, y }));
-                    x = y;
-                }
-                let lname = format!("{name}.head");
-                let y = self.tensor(format!("{lname} output"), output, None);
-                let layer = self.dense(h, output, false, out_gain);
-                ops.push((
-                    lname,
-                    Op::Dense {
-                        layer,
-                        x,
-                        y,
-                        res: None,
-                    },
-                ));
-                x = y;
+                let u = self.push_norm(&mut ops, format!("{name}.norm"), hcur, model);
+                self.push_dense(
+                    &mut ops,
+                    format!("{name}.head"),
+                    u,
+                    output,
+                    false,
+                    out_gain,
+                    None,
+                    None,
+                )
             }
-        }
+        };
         Program {
             ops,
             input: 0,
-            output: x,
+            output: out,
         }
     }
 }
@@ -559,9 +587,9 @@ impl NetLayout {
         for (src, dst) in params.chunks(pc).zip(out.chunks_mut(mc)) {
             Self::copy_shared(self, ms, src, dst);
             for (n, &li) in self.norms.iter().zip(&consumers) {
-                let (gamma, beta) = self.norm_affine(n, src);
+                let (gamma, beta) = n.affine(src);
                 let (l, t) = (&self.layers[li], &ms.layers[li]);
-                let (w, b) = self.dense_params(l, src);
+                let (w, b) = l.params(src);
                 let (wf, bf) = crate::norm::fold_affine(w, b, l.n_in as usize, &gamma, &beta);
                 dst[t.w as usize..t.w as usize + wf.len()].copy_from_slice(&wf);
                 dst[t.b as usize..t.b as usize + bf.len()].copy_from_slice(&bf);
@@ -597,12 +625,12 @@ impl NetLayout {
         for (src, dst) in folded.chunks(mc).zip(out.chunks_mut(pc)) {
             Self::copy_shared(ms, self, src, dst);
             for (n, &li) in self.norms.iter().zip(&consumers) {
-                let (gamma, beta) = self.norm_affine(n, dst);
+                let (gamma, beta) = n.affine(dst);
                 if gamma.contains(&0.0) {
                     return Err("a norm's gamma has a zero; it cannot be unfolded".to_string());
                 }
                 let (t, l) = (&ms.layers[li], &self.layers[li]);
-                let (w, b) = ms.dense_params(t, src);
+                let (w, b) = t.params(src);
                 let (wu, bu) = crate::norm::unfold_affine(w, b, l.n_in as usize, &gamma, &beta);
                 dst[l.w as usize..l.w as usize + wu.len()].copy_from_slice(&wu);
                 dst[l.b as usize..l.b as usize + bu.len()].copy_from_slice(&bu);
@@ -611,28 +639,7 @@ impl NetLayout {
         Ok(out)
     }
 
-    // A norm's (gamma, beta) from one agent's parameters (1 and 0 where it has none).
-    fn norm_affine(&self, n: &NormLayout, p: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let h = n.h as usize;
-        let gamma = if n.kind.is_ms() {
-            vec![1.0; h]
-        } else {
-            p[n.g as usize..n.g as usize + h].to_vec()
-        };
-        let beta = if n.kind == NormKind::LayerNorm {
-            p[n.b as usize..n.b as usize + h].to_vec()
-        } else {
-            vec![0.0; h]
-        };
-        (gamma, beta)
-    }
-
-    fn dense_params<'a>(&self, l: &LayerLayout, p: &'a [f32]) -> (&'a [f32], &'a [f32]) {
-        let w = &p[l.w as usize..(l.w + l.n_out * l.n_in) as usize];
-        (w, &p[l.b as usize..(l.b + l.n_out) as usize])
-    }
-
-    /// Widest layer output (sizes private arrays and delta buffers).
+    /// Widest layer input or output.
     pub fn max_width(&self) -> u32 {
         self.layers
             .iter()
@@ -641,9 +648,9 @@ impl NetLayout {
             .unwrap_or(1)
     }
 
-    /// The WGSL constants describing this layout (`NET`, `NET_LAYERS`, offsets of
-    /// each network, `NORMS`, `PARAMS_PER_AGENT` (all words), `TRAINABLE`, `LOG_STD_OFF`,
-    /// `STATE_OFF`, `MAX_WIDTH`, `ACT_KIND`).
+    /// The WGSL constants describing this layout (`NET` and `NORMS`, the layers
+    /// the step tables index, `PARAMS_PER_AGENT` (all words), `TRAINABLE`,
+    /// `LOG_STD_OFF`, `STATE_OFF`, `ACT_KIND`).
     pub fn prelude(&self) -> String {
         let mut s = String::from(
             "// generated by wgrl from the network layout\n\
@@ -676,25 +683,18 @@ impl NetLayout {
                 )
             })
             .collect();
-        s += &format!("const NET_LAYERS: u32 = {n}u;\n");
         s += &format!(
             "const NET: array<Layer, {n}> = array<Layer, {n}>({});\n",
             rows.join(", ")
         );
-        for (k, (first, count)) in self.nets.iter().enumerate() {
-            s += &format!(
-                "const NET{k}_FIRST: u32 = {first}u;\nconst NET{k}_LAYERS: u32 = {count}u;\n"
-            );
-        }
         s += &format!(
             "const PARAMS_PER_AGENT: u32 = {}u;\nconst TRAINABLE: u32 = {}u;\n\
              const LOG_STD_OFF: u32 = {}u;\nconst STATE_OFF: u32 = {}u;\n\
-             const MAX_WIDTH: u32 = {}u;\nconst ACT_KIND: u32 = {}u;\n",
+             const ACT_KIND: u32 = {}u;\n",
             self.param_count,
             self.trainable,
             self.log_std.map_or(0, |l| l.0),
             self.state.map_or(0, |l| l.0),
-            self.max_width(),
             self.activation.id()
         );
         s

@@ -268,6 +268,11 @@ fn norm_regions(h: u32, m4: u32) -> [u32; 5] {
     [0, f, 2 * f, 2 * f + 2 * m4, 3 * f + 2 * m4]
 }
 
+// vec4s of the scratch: the regions, the last (dx) h x m4 long.
+fn norm_scratch_len(h: u32, m4: u32) -> u32 {
+    norm_regions(h, m4)[4] + h * m4
+}
+
 impl NormKernel {
     /// The WGSL of the norm kernel for `kind` over `rows x h`.
     pub fn source(kind: NormKind, rows: u32, h: u32) -> ShaderSource {
@@ -299,7 +304,7 @@ impl NormKernel {
         let scratch = plan.add::<[f32; 4]>(
             "norm.scratch",
             Category::Activations,
-            norm_regions(h, m4)[4] as u64 + (h * m4) as u64,
+            norm_scratch_len(h, m4) as u64,
         );
         let daffine = plan.add::<f32>("norm.daffine", Category::Grads, 2 * h as u64);
         let arena = Arena::new(ctx, &plan)?;
@@ -342,7 +347,7 @@ impl NormKernel {
     pub fn write(&self, x: &[f32], dy: &[f32], affine: &[f32]) -> Result<()> {
         let (h, m4) = (self.h as usize, self.rows.div_ceil(4) as usize);
         let [xo, _, _, dyo, _] = norm_regions(self.h, m4 as u32).map(|o| o as usize);
-        let mut s = vec![[0.0f32; 4]; norm_regions(self.h, m4 as u32)[4] as usize + h * m4];
+        let mut s = vec![[0.0f32; 4]; norm_scratch_len(self.h, m4 as u32) as usize];
         for (row, (xr, dr)) in x.chunks(h).zip(dy.chunks(h)).enumerate() {
             for k in 0..h {
                 s[xo + k * m4 + row / 4][row % 4] = xr[k];

@@ -140,7 +140,6 @@ pub struct ScratchPlan {
     pub pool: Vec<u32>,
     /// vec4s in all.
     pub stride: u32,
-    training: bool,
     back: Vec<Back>,
     memory: Option<ActivationMemory>,
 }
@@ -186,9 +185,6 @@ impl ScratchPlan {
                 }
             };
             tensor.push(o);
-        }
-        if !training {
-            memory.transient_bytes = 0;
         }
         // Save regions and the per-layer report, in forward order.
         let act = net.activation;
@@ -283,7 +279,6 @@ impl ScratchPlan {
             dout: Vec::new(),
             pool: Vec::new(),
             stride: 0,
-            training,
             back: Vec::new(),
             memory: None,
         };
@@ -392,7 +387,7 @@ impl ScratchPlan {
     /// [`ScratchPlan::dout`]; parameter gradients go to `opt` at base `gb`.
     /// Training plans only.
     pub fn backward_wgsl(&self, net: &NetLayout) -> String {
-        assert!(self.training, "backward needs a training plan");
+        assert!(self.memory.is_some(), "backward needs a training plan");
         let ops: Vec<String> = self
             .back
             .iter()

@@ -422,11 +422,11 @@ impl RolloutLayout {
 pub fn update_step_iterations(
     net: &NetLayout,
     shape: &PpoShape,
+    scratch: &ScratchLayout,
     obs_dim: u32,
     actions: u32,
 ) -> (u64, u64) {
-    let wg = UPDATE_WG;
-    let plan = ScratchPlan::new(net, shape.m4(), true);
+    let (wg, plan) = (UPDATE_WG, &scratch.plan);
     let mut per = plan.forward_iterations(net, wg) + plan.backward_iterations(net, wg);
     per += budget::elementwise(shape.minibatch() as u64, wg)
         * (2 * obs_dim as u64 + 5 * actions as u64 + 8);
@@ -440,10 +440,11 @@ pub fn update_step_iterations(
 pub fn update_steps_per_dispatch(
     net: &NetLayout,
     shape: &PpoShape,
+    scratch: &ScratchLayout,
     obs_dim: u32,
     actions: u32,
 ) -> u32 {
-    let (per, scan) = update_step_iterations(net, shape, obs_dim, actions);
+    let (per, scan) = update_step_iterations(net, shape, scratch, obs_dim, actions);
     let total = (shape.epochs * shape.minibatches) as u64;
     ((budget::DISPATCH_LOOP_BUDGET.saturating_sub(scan)) / per.max(1)).clamp(1, total) as u32
 }
@@ -743,7 +744,8 @@ impl PpoKernels {
             .collect();
         let gae_ref = table.push(&block(0, shape.steps, 0));
         let total = shape.epochs * shape.minibatches;
-        let per = update_steps_per_dispatch(net, shape, desc.obs_out(), desc.num_actions());
+        let per =
+            update_steps_per_dispatch(net, shape, scratch, desc.obs_out(), desc.num_actions());
         let update_refs: Vec<_> = (0..total)
             .step_by(per as usize)
             .map(|first| {

@@ -368,8 +368,13 @@ fn check_plan(
     }
     if ctx.adapter().device_type == "cpu" {
         let cap = wgrl_nn::budget::LAVAPIPE_LOOP_LIMIT;
-        let (per, scan) =
-            crate::ppo::update_step_iterations(net, shape, desc.obs_out(), desc.num_actions());
+        let (per, scan) = crate::ppo::update_step_iterations(
+            net,
+            shape,
+            &run.scratch,
+            desc.obs_out(),
+            desc.num_actions(),
+        );
         if per + scan > cap {
             return plan_error(format!(
                 "one minibatch of {} samples needs about {} loop iterations per GPU invocation, over the CPU driver's cap of {cap} \
@@ -444,12 +449,7 @@ pub struct RunMemory {
 /// memory, without a device: for comparing models that may not fit this machine.
 pub fn plan_memory(config: &TrainConfig, limits: &ArenaLimits) -> Result<RunMemory, TrainError> {
     config.validate()?;
-    let desc = base_env(config)?;
-    let desc = if config.task.is_empty() {
-        desc
-    } else {
-        with_task(&desc, config)?
-    };
+    let desc = env_descriptor(config)?;
     let net = network(config, &desc)?;
     let shape = shape_of(config);
     let run = plan_run(&desc, &net, &shape)?;
