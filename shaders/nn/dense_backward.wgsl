@@ -4,43 +4,88 @@
 // dx = W^T dy, multiplied by the derivative of the activation that produced x
 // when `x_act` (x is then the previous layer's output and `xsave` that layer's
 // save region), and added to what dx holds when `accumulate` (x also feeds a
-// residual connection). Items cover four inputs for one block of samples, so each
-// dy load feeds four FMAs and the four inputs' 2-bit states are one word.
+// residual connection). Items cover four inputs for four blocks of samples when
+// m4 is a multiple of 4 (else one block), so each weight load and each dy load
+// feed four vec4 FMAs, and the four inputs' 2-bit states are one word per block.
+// Every input still sums over outputs in order 0..n_out.
 fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
     let i4 = L.n_in / 4u;
-    let items = i4 * m4;
-    for (var it = lid; it < items; it += WG) {
-        let i = (it / m4) * 4u;
-        let j = it % m4;
-        let col = pb + L.w + i;
-        var a0 = vec4<f32>(0.0);
-        var a1 = vec4<f32>(0.0);
-        var a2 = vec4<f32>(0.0);
-        var a3 = vec4<f32>(0.0);
-        for (var o = 0u; o < L.n_out; o++) {
-            let d = scratch[dy + o * m4 + j];
-            let w = col + o * L.n_in;
-            a0 += params[w] * d;
-            a1 += params[w + 1u] * d;
-            a2 += params[w + 2u] * d;
-            a3 += params[w + 3u] * d;
+    if (m4 % 4u == 0u) {
+        let q = m4 / 4u;
+        for (var it = lid; it < i4 * q; it += WG) {
+            let i = (it / q) * 4u;
+            let j = (it % q) * 4u;
+            let col = pb + L.w + i;
+            // a<input><block>
+            var a00 = vec4<f32>(0.0);
+            var a01 = a00;
+            var a02 = a00;
+            var a03 = a00;
+            var a10 = a00;
+            var a11 = a00;
+            var a12 = a00;
+            var a13 = a00;
+            var a20 = a00;
+            var a21 = a00;
+            var a22 = a00;
+            var a23 = a00;
+            var a30 = a00;
+            var a31 = a00;
+            var a32 = a00;
+            var a33 = a00;
+            for (var o = 0u; o < L.n_out; o++) {
+                let dr = dy + o * m4 + j;
+                let d0 = scratch[dr];
+                let d1 = scratch[dr + 1u];
+                let d2 = scratch[dr + 2u];
+                let d3 = scratch[dr + 3u];
+                let w = col + o * L.n_in;
+                let w0 = params[w];
+                let w1 = params[w + 1u];
+                let w2 = params[w + 2u];
+                let w3 = params[w + 3u];
+                a00 += w0 * d0;
+                a01 += w0 * d1;
+                a02 += w0 * d2;
+                a03 += w0 * d3;
+                a10 += w1 * d0;
+                a11 += w1 * d1;
+                a12 += w1 * d2;
+                a13 += w1 * d3;
+                a20 += w2 * d0;
+                a21 += w2 * d1;
+                a22 += w2 * d2;
+                a23 += w2 * d3;
+                a30 += w3 * d0;
+                a31 += w3 * d1;
+                a32 += w3 * d2;
+                a33 += w3 * d3;
+            }
+            // One copy of the epilogue, not four: llvmpipe's compile time grows with copies.
+            let z = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
+            for (var k = 0u; k < 4u; k++) {
+                dense_in4(i, j + k, z[k], z[4u + k], z[8u + k], z[12u + k], x, xsave, dx, m4, x_act, accumulate);
+            }
         }
-        if (x_act) {
-            a0 *= act_deriv4(x, xsave, i, j, m4);
-            a1 *= act_deriv4(x, xsave, i + 1u, j, m4);
-            a2 *= act_deriv4(x, xsave, i + 2u, j, m4);
-            a3 *= act_deriv4(x, xsave, i + 3u, j, m4);
+    } else {
+        for (var it = lid; it < i4 * m4; it += WG) {
+            let i = (it / m4) * 4u;
+            let j = it % m4;
+            let col = pb + L.w + i;
+            var a0 = vec4<f32>(0.0);
+            var a1 = vec4<f32>(0.0);
+            var a2 = vec4<f32>(0.0);
+            var a3 = vec4<f32>(0.0);
+            for (var o = 0u; o < L.n_out; o++) {
+                let d = scratch[dy + o * m4 + j];
+                let w = col + o * L.n_in;
+                a0 += params[w] * d;
+                a1 += params[w + 1u] * d;
+                a2 += params[w + 2u] * d;
+                a3 += params[w + 3u] * d;
+            }
+            dense_in4(i, j, a0, a1, a2, a3, x, xsave, dx, m4, x_act, accumulate);
         }
-        if (accumulate) {
-            a0 += scratch[dx + i * m4 + j];
-            a1 += scratch[dx + (i + 1u) * m4 + j];
-            a2 += scratch[dx + (i + 2u) * m4 + j];
-            a3 += scratch[dx + (i + 3u) * m4 + j];
-        }
-        scratch[dx + i * m4 + j] = a0;
-        scratch[dx + (i + 1u) * m4 + j] = a1;
-        scratch[dx + (i + 2u) * m4 + j] = a2;
-        scratch[dx + (i + 3u) * m4 + j] = a3;
     }
     // Inputs left over when n_in is not a multiple of 4.
     let rest = (L.n_in - i4 * 4u) * m4;
@@ -63,14 +108,85 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
 
 // dW[o][i] = sum over samples of dy[o] x[i]; db[o] = sum of dy[o] (the bias is
 // input column n_in, with x = 1). Overwrites the gradient. Items cover four
-// outputs of one input column, so each x load feeds four FMAs.
+// outputs of four input columns, so each dy load and each x load feed four vec4
+// FMAs; columns left over (n_in % 4 of them, and the bias) take items of four
+// outputs of one column. Every sum runs over sample blocks in order.
 fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
-    let cols = L.n_in + 1u;
     let o4 = L.n_out / 4u;
-    let items = o4 * cols;
-    for (var it = lid; it < items; it += WG) {
+    let i4 = L.n_in / 4u;
+    for (var it = lid; it < o4 * i4; it += WG) {
+        let o = (it / i4) * 4u;
+        let i = (it % i4) * 4u;
+        // a<output><input>
+        var a00 = vec4<f32>(0.0);
+        var a01 = a00;
+        var a02 = a00;
+        var a03 = a00;
+        var a10 = a00;
+        var a11 = a00;
+        var a12 = a00;
+        var a13 = a00;
+        var a20 = a00;
+        var a21 = a00;
+        var a22 = a00;
+        var a23 = a00;
+        var a30 = a00;
+        var a31 = a00;
+        var a32 = a00;
+        var a33 = a00;
+        for (var j = 0u; j < m4; j++) {
+            let d0 = scratch[dy + o * m4 + j];
+            let d1 = scratch[dy + (o + 1u) * m4 + j];
+            let d2 = scratch[dy + (o + 2u) * m4 + j];
+            let d3 = scratch[dy + (o + 3u) * m4 + j];
+            let x0 = scratch[x + i * m4 + j];
+            let x1 = scratch[x + (i + 1u) * m4 + j];
+            let x2 = scratch[x + (i + 2u) * m4 + j];
+            let x3 = scratch[x + (i + 3u) * m4 + j];
+            a00 += d0 * x0;
+            a01 += d0 * x1;
+            a02 += d0 * x2;
+            a03 += d0 * x3;
+            a10 += d1 * x0;
+            a11 += d1 * x1;
+            a12 += d1 * x2;
+            a13 += d1 * x3;
+            a20 += d2 * x0;
+            a21 += d2 * x1;
+            a22 += d2 * x2;
+            a23 += d2 * x3;
+            a30 += d3 * x0;
+            a31 += d3 * x1;
+            a32 += d3 * x2;
+            a33 += d3 * x3;
+        }
+        let w0 = gb + L.w + o * L.n_in + i;
+        let w1 = w0 + L.n_in;
+        let w2 = w1 + L.n_in;
+        let w3 = w2 + L.n_in;
+        opt[w0] = hsum(a00);
+        opt[w0 + 1u] = hsum(a01);
+        opt[w0 + 2u] = hsum(a02);
+        opt[w0 + 3u] = hsum(a03);
+        opt[w1] = hsum(a10);
+        opt[w1 + 1u] = hsum(a11);
+        opt[w1 + 2u] = hsum(a12);
+        opt[w1 + 3u] = hsum(a13);
+        opt[w2] = hsum(a20);
+        opt[w2 + 1u] = hsum(a21);
+        opt[w2 + 2u] = hsum(a22);
+        opt[w2 + 3u] = hsum(a23);
+        opt[w3] = hsum(a30);
+        opt[w3 + 1u] = hsum(a31);
+        opt[w3 + 2u] = hsum(a32);
+        opt[w3 + 3u] = hsum(a33);
+    }
+    // Leftover columns i4 * 4 .. n_in (the last is the bias), four outputs each.
+    let c0 = i4 * 4u;
+    let cols = L.n_in + 1u - c0;
+    for (var it = lid; it < o4 * cols; it += WG) {
         let o = (it / cols) * 4u;
-        let i = it % cols;
+        let i = c0 + it % cols;
         var a0 = vec4<f32>(0.0);
         var a1 = vec4<f32>(0.0);
         var a2 = vec4<f32>(0.0);
@@ -85,7 +201,7 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
             a2 += scratch[dy + (o + 2u) * m4 + j] * xv;
             a3 += scratch[dy + (o + 3u) * m4 + j] * xv;
         }
-        let sums = vec4<f32>((a0.x + a0.y) + (a0.z + a0.w), (a1.x + a1.y) + (a1.z + a1.w), (a2.x + a2.y) + (a2.z + a2.w), (a3.x + a3.y) + (a3.z + a3.w));
+        let sums = vec4<f32>(hsum(a0), hsum(a1), hsum(a2), hsum(a3));
         for (var k = 0u; k < 4u; k++) {
             if (i < L.n_in) {
                 opt[gb + L.w + (o + k) * L.n_in + i] = sums[k];
@@ -95,10 +211,11 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
         }
     }
     // Outputs left over when n_out is not a multiple of 4 (the heads).
-    let rest = (L.n_out - o4 * 4u) * cols;
+    let all_cols = L.n_in + 1u;
+    let rest = (L.n_out - o4 * 4u) * all_cols;
     for (var it = lid; it < rest; it += WG) {
-        let o = o4 * 4u + it / cols;
-        let i = it % cols;
+        let o = o4 * 4u + it / all_cols;
+        let i = it % all_cols;
         var acc = vec4<f32>(0.0);
         for (var j = 0u; j < m4; j++) {
             var xv = vec4<f32>(1.0);
@@ -107,11 +224,41 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
             }
             acc += scratch[dy + o * m4 + j] * xv;
         }
-        let sum = (acc.x + acc.y) + (acc.z + acc.w);
+        let sum = hsum(acc);
         if (i < L.n_in) {
             opt[gb + L.w + o * L.n_in + i] = sum;
         } else {
             opt[gb + L.b + o] = sum;
         }
     }
+}
+
+// The sum of a vec4's lanes in the fixed order the CPU reference uses.
+fn hsum(a: vec4<f32>) -> f32 {
+    return (a.x + a.y) + (a.z + a.w);
+}
+
+// Input gradients i..i+3 of sample block j from their sums over outputs: times
+// the derivative of x's activation, plus what dx holds, stored.
+fn dense_in4(i: u32, j: u32, s0: vec4<f32>, s1: vec4<f32>, s2: vec4<f32>, s3: vec4<f32>, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
+    var a0 = s0;
+    var a1 = s1;
+    var a2 = s2;
+    var a3 = s3;
+    if (x_act) {
+        a0 *= act_deriv4(x, xsave, i, j, m4);
+        a1 *= act_deriv4(x, xsave, i + 1u, j, m4);
+        a2 *= act_deriv4(x, xsave, i + 2u, j, m4);
+        a3 *= act_deriv4(x, xsave, i + 3u, j, m4);
+    }
+    if (accumulate) {
+        a0 += scratch[dx + i * m4 + j];
+        a1 += scratch[dx + (i + 1u) * m4 + j];
+        a2 += scratch[dx + (i + 2u) * m4 + j];
+        a3 += scratch[dx + (i + 3u) * m4 + j];
+    }
+    scratch[dx + i * m4 + j] = a0;
+    scratch[dx + (i + 1u) * m4 + j] = a1;
+    scratch[dx + (i + 2u) * m4 + j] = a2;
+    scratch[dx + (i + 3u) * m4 + j] = a3;
 }

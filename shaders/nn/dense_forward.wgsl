@@ -16,60 +16,97 @@
 // is NO_RES (a residual connection; res may be y itself, updated in place). With
 // `keep`, what the activation's backward needs is written to the layer's save
 // region (see activations.wgsl).
-// Each item computes four output neurons for one block of four samples, so every
-// input load feeds four FMAs (on lavapipe, per-lane loads are scalar loops over
-// the lanes: reuse is what makes this fast), and its four outputs' 2-bit states
-// fill exactly one word.
+// Items compute four output neurons for four blocks of four samples when m4 is a
+// multiple of 4 (else for one block), so every weight load feeds four vec4 FMAs and
+// every input load four (on lavapipe, per-lane loads are scalar loops over the
+// lanes: reuse is what makes this fast), and four outputs' 2-bit states fill
+// exactly one word per block. Each output still sums its inputs in order 0..n_in,
+// so the blocking does not change a bit of the result.
 const NO_RES: u32 = 0xffffffffu;
 
 fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
     let o4 = L.n_out / 4u;
-    let items = o4 * m4;
-    let mode = act_save_mode();
-    for (var it = lid; it < items; it += WG) {
-        let o = (it / m4) * 4u;
-        let j = it % m4;
-        let r0 = pb + L.w + o * L.n_in;
-        let r1 = r0 + L.n_in;
-        let r2 = r1 + L.n_in;
-        let r3 = r2 + L.n_in;
-        var a0 = vec4<f32>(params[pb + L.b + o]);
-        var a1 = vec4<f32>(params[pb + L.b + o + 1u]);
-        var a2 = vec4<f32>(params[pb + L.b + o + 2u]);
-        var a3 = vec4<f32>(params[pb + L.b + o + 3u]);
-        for (var i = 0u; i < L.n_in; i++) {
-            let xv = scratch[x + i * m4 + j];
-            a0 += params[r0 + i] * xv;
-            a1 += params[r1 + i] * xv;
-            a2 += params[r2 + i] * xv;
-            a3 += params[r3 + i] * xv;
-        }
-        if (L.act != 0u) {
-            if (keep && mode == ACT_SAVE_PRE) {
-                scratch[save + o * m4 + j] = a0;
-                scratch[save + (o + 1u) * m4 + j] = a1;
-                scratch[save + (o + 2u) * m4 + j] = a2;
-                scratch[save + (o + 3u) * m4 + j] = a3;
+    if (m4 % 4u == 0u) {
+        let q = m4 / 4u;
+        for (var it = lid; it < o4 * q; it += WG) {
+            let o = (it / q) * 4u;
+            let j = (it % q) * 4u;
+            let r0 = pb + L.w + o * L.n_in;
+            let r1 = r0 + L.n_in;
+            let r2 = r1 + L.n_in;
+            let r3 = r2 + L.n_in;
+            let b = vec4<f32>(params[pb + L.b + o], params[pb + L.b + o + 1u], params[pb + L.b + o + 2u], params[pb + L.b + o + 3u]);
+            // a<output><block>
+            var a00 = vec4<f32>(b.x);
+            var a01 = a00;
+            var a02 = a00;
+            var a03 = a00;
+            var a10 = vec4<f32>(b.y);
+            var a11 = a10;
+            var a12 = a10;
+            var a13 = a10;
+            var a20 = vec4<f32>(b.z);
+            var a21 = a20;
+            var a22 = a20;
+            var a23 = a20;
+            var a30 = vec4<f32>(b.w);
+            var a31 = a30;
+            var a32 = a30;
+            var a33 = a30;
+            for (var i = 0u; i < L.n_in; i++) {
+                let xr = x + i * m4 + j;
+                let x0 = scratch[xr];
+                let x1 = scratch[xr + 1u];
+                let x2 = scratch[xr + 2u];
+                let x3 = scratch[xr + 3u];
+                let w0 = params[r0 + i];
+                let w1 = params[r1 + i];
+                let w2 = params[r2 + i];
+                let w3 = params[r3 + i];
+                a00 += w0 * x0;
+                a01 += w0 * x1;
+                a02 += w0 * x2;
+                a03 += w0 * x3;
+                a10 += w1 * x0;
+                a11 += w1 * x1;
+                a12 += w1 * x2;
+                a13 += w1 * x3;
+                a20 += w2 * x0;
+                a21 += w2 * x1;
+                a22 += w2 * x2;
+                a23 += w2 * x3;
+                a30 += w3 * x0;
+                a31 += w3 * x1;
+                a32 += w3 * x2;
+                a33 += w3 * x3;
             }
-            if (keep && mode == ACT_SAVE_CODES) {
-                let word = act_byte(a0) | (act_byte(a1) << 8u) | (act_byte(a2) << 16u) | (act_byte(a3) << 24u);
-                act_word_store(save, (o / 4u) * m4 + j, word);
+            // One copy of the epilogue, not four: llvmpipe's compile time grows with copies.
+            let z = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
+            for (var k = 0u; k < 4u; k++) {
+                dense_out4(L, o, j + k, z[k], z[4u + k], z[8u + k], z[12u + k], y, save, m4, keep, res);
             }
-            a0 = act_fwd4(a0);
-            a1 = act_fwd4(a1);
-            a2 = act_fwd4(a2);
-            a3 = act_fwd4(a3);
         }
-        if (res != NO_RES) {
-            a0 += scratch[res + o * m4 + j];
-            a1 += scratch[res + (o + 1u) * m4 + j];
-            a2 += scratch[res + (o + 2u) * m4 + j];
-            a3 += scratch[res + (o + 3u) * m4 + j];
+    } else {
+        for (var it = lid; it < o4 * m4; it += WG) {
+            let o = (it / m4) * 4u;
+            let j = it % m4;
+            let r0 = pb + L.w + o * L.n_in;
+            let r1 = r0 + L.n_in;
+            let r2 = r1 + L.n_in;
+            let r3 = r2 + L.n_in;
+            var a0 = vec4<f32>(params[pb + L.b + o]);
+            var a1 = vec4<f32>(params[pb + L.b + o + 1u]);
+            var a2 = vec4<f32>(params[pb + L.b + o + 2u]);
+            var a3 = vec4<f32>(params[pb + L.b + o + 3u]);
+            for (var i = 0u; i < L.n_in; i++) {
+                let xv = scratch[x + i * m4 + j];
+                a0 += params[r0 + i] * xv;
+                a1 += params[r1 + i] * xv;
+                a2 += params[r2 + i] * xv;
+                a3 += params[r3 + i] * xv;
+            }
+            dense_out4(L, o, j, a0, a1, a2, a3, y, save, m4, keep, res);
         }
-        scratch[y + o * m4 + j] = a0;
-        scratch[y + (o + 1u) * m4 + j] = a1;
-        scratch[y + (o + 2u) * m4 + j] = a2;
-        scratch[y + (o + 3u) * m4 + j] = a3;
     }
     // The last n_out % 4 outputs (the heads, or an odd width): one item per sample
     // block covers all of them, so their 2-bit states still share one word.
@@ -77,6 +114,7 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
     if (rest == 0u) {
         return;
     }
+    let mode = act_save_mode();
     for (var j = lid; j < m4; j += WG) {
         var word = 0u;
         for (var k = 0u; k < rest; k++) {
@@ -102,4 +140,40 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
             act_word_store(save, o4 * m4 + j, word);
         }
     }
+}
+
+// Outputs o..o+3 of sample block j from their pre-activations: keep what the
+// activation's backward needs, activate, add the residual, store.
+fn dense_out4(L: Layer, o: u32, j: u32, z0: vec4<f32>, z1: vec4<f32>, z2: vec4<f32>, z3: vec4<f32>, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
+    var a0 = z0;
+    var a1 = z1;
+    var a2 = z2;
+    var a3 = z3;
+    if (L.act != 0u) {
+        let mode = act_save_mode();
+        if (keep && mode == ACT_SAVE_PRE) {
+            scratch[save + o * m4 + j] = a0;
+            scratch[save + (o + 1u) * m4 + j] = a1;
+            scratch[save + (o + 2u) * m4 + j] = a2;
+            scratch[save + (o + 3u) * m4 + j] = a3;
+        }
+        if (keep && mode == ACT_SAVE_CODES) {
+            let word = act_byte(a0) | (act_byte(a1) << 8u) | (act_byte(a2) << 16u) | (act_byte(a3) << 24u);
+            act_word_store(save, (o / 4u) * m4 + j, word);
+        }
+        a0 = act_fwd4(a0);
+        a1 = act_fwd4(a1);
+        a2 = act_fwd4(a2);
+        a3 = act_fwd4(a3);
+    }
+    if (res != NO_RES) {
+        a0 += scratch[res + o * m4 + j];
+        a1 += scratch[res + (o + 1u) * m4 + j];
+        a2 += scratch[res + (o + 2u) * m4 + j];
+        a3 += scratch[res + (o + 3u) * m4 + j];
+    }
+    scratch[y + o * m4 + j] = a0;
+    scratch[y + (o + 1u) * m4 + j] = a1;
+    scratch[y + (o + 2u) * m4 + j] = a2;
+    scratch[y + (o + 3u) * m4 + j] = a3;
 }

@@ -20,6 +20,16 @@ fn per_lane(items: u64, wg: u32) -> u64 {
     items.div_ceil(wg as u64)
 }
 
+/// Items of the dense kernels' main loops over `m4` sample blocks: four sample
+/// blocks per item when `m4` is a multiple of 4, else one (as the WGSL chooses).
+fn sample_items(groups: u64, m4: u32) -> u64 {
+    if m4.is_multiple_of(4) {
+        groups * (m4 / 4) as u64
+    } else {
+        groups * m4 as u64
+    }
+}
+
 /// `dense_forward` over `m4` sample blocks with `wg` invocations: items of four
 /// outputs loop over all inputs; one item per sample block covers the leftovers.
 pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
@@ -30,21 +40,29 @@ pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     } else {
         0
     };
-    per_lane(blocks * m4 as u64, wg) * (l.n_in as u64 + 1) + leftovers + 2
+    per_lane(sample_items(blocks, m4), wg) * (l.n_in as u64 + 1) + leftovers + 2
 }
 
 /// `dense_backward_input`: items of four inputs loop over all outputs.
 pub fn dense_backward_input(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (blocks, rest) = ((l.n_in / 4) as u64, (l.n_in % 4) as u64);
     // Two loops: blocks of four inputs, then leftover inputs; both over all outputs.
-    (per_lane(blocks * m4 as u64, wg) + per_lane(rest * m4 as u64, wg)) * (l.n_out as u64 + 1) + 2
+    (per_lane(sample_items(blocks, m4), wg) + per_lane(rest * m4 as u64, wg)) * (l.n_out as u64 + 1)
+        + 2
 }
 
-/// `dense_weight_grad`: items of four outputs (or one, for leftovers) loop over sample blocks.
+/// `dense_weight_grad`: items of four outputs x four inputs, then four outputs x
+/// one leftover column (the bias and n_in % 4 inputs), then single leftover
+/// outputs; each loops over the sample blocks.
 pub fn dense_weight_grad(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
+    let (o4, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
+    let i4 = (l.n_in / 4) as u64;
     let cols = l.n_in as u64 + 1;
-    let (blocks, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
-    per_lane(blocks * cols, wg) * (m4 as u64 + 5) + per_lane(rest * cols, wg) * (m4 as u64 + 1) + 2
+    let m4 = m4 as u64;
+    per_lane(o4 * i4, wg) * (m4 + 1)
+        + per_lane(o4 * (cols - 4 * i4), wg) * (m4 + 5)
+        + per_lane(rest * cols, wg) * (m4 + 1)
+        + 3
 }
 
 /// An element-wise pass over `n` values (Adam, norms, gathers).

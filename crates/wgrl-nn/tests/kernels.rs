@@ -40,12 +40,15 @@ fn assert_close(gpu: &[f32], cpu: &[f32], what: &str) {
 fn layers_with_every_activation_match_cpu_forward_and_backward() {
     // The actor of a width-70 net: 70 = 17 blocks of four + 2 leftover outputs,
     // and a 3-action head, so both the blocked and the leftover paths (and their
-    // 2-bit words) are exercised. Each layer's forward saves what its activation's
-    // backward needs; the next layer's input gradient reads it back.
+    // 2-bit words) are exercised; 5 sample blocks take the kernels' one-block
+    // items, 8 their four-block items. Each layer's forward saves what its
+    // activation's backward needs; the next layer's input gradient reads it back.
     let ctx = ctx();
-    for act in ActKind::ALL {
+    for (act, (m, m4)) in ActKind::ALL
+        .into_iter()
+        .flat_map(|a| [(a, (20usize, 5u32)), (a, (32, 8))])
+    {
         let layout = NetLayout::actor_critic(5, 3, 70, 2, act);
-        let (m, m4) = (20usize, 5u32);
         let w = layout.max_width();
         let region = w * m4; // vec4s per activation region
         // Regions: X, Y0, Y1, Y2, S0, S1, D (dy), D1, D0.
@@ -115,6 +118,15 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
             x_act: 1,
             ..p
         });
+        // Layer 1's weights (70 x 70: blocks of four outputs x four inputs, then
+        // two leftover inputs and the bias) from its output gradient in D1.
+        nn.run(NnTestParams {
+            mode: mode::WEIGHT_GRAD,
+            layer: 1,
+            x: off(1),
+            y: off(7),
+            ..p
+        });
         let out = nn.arena().read(nn.scratch).unwrap();
         let opt = nn.arena().read(nn.opt).unwrap();
         // Tensors of the actor: the input, then each layer's output.
@@ -150,13 +162,16 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
         );
         let mut g = vec![0.0; layout.param_count as usize];
         cpu::dense_weight_grad(&ls[2], &dy2, &acts[2], m, &mut g);
+        cpu::dense_weight_grad(&ls[1], &d1, &acts[1], m, &mut g);
         let pc = layout.param_count as usize;
-        let range = ls[2].w as usize..(ls[2].b + ls[2].n_out) as usize;
-        assert_close(
-            &opt[2 * pc + range.start..2 * pc + range.end],
-            &g[range],
-            &format!("{act:?} weight gradient of layer 2"),
-        );
+        for li in [1, 2] {
+            let range = ls[li].w as usize..(ls[li].b + ls[li].n_out) as usize;
+            assert_close(
+                &opt[2 * pc + range.start..2 * pc + range.end],
+                &g[range],
+                &format!("{act:?} weight gradient of layer {li} (M = {m})"),
+            );
+        }
     }
 }
 
