@@ -30,6 +30,12 @@ fn sample_items(groups: u64, m4: u32) -> u64 {
     }
 }
 
+/// Iterations of an item's epilogue: a loop over its four sample blocks when
+/// items cover four.
+fn epilogue(m4: u32) -> u64 {
+    if m4.is_multiple_of(4) { 4 } else { 0 }
+}
+
 /// `dense_forward` over `m4` sample blocks with `wg` invocations: items of four
 /// outputs loop over all inputs; one item per sample block covers the leftovers.
 pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
@@ -40,14 +46,15 @@ pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     } else {
         0
     };
-    per_lane(sample_items(blocks, m4), wg) * (l.n_in as u64 + 1) + leftovers + 2
+    per_lane(sample_items(blocks, m4), wg) * (l.n_in as u64 + 1 + epilogue(m4)) + leftovers + 2
 }
 
 /// `dense_backward_input`: items of four inputs loop over all outputs.
 pub fn dense_backward_input(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (blocks, rest) = ((l.n_in / 4) as u64, (l.n_in % 4) as u64);
     // Two loops: blocks of four inputs, then leftover inputs; both over all outputs.
-    (per_lane(sample_items(blocks, m4), wg) + per_lane(rest * m4 as u64, wg)) * (l.n_out as u64 + 1)
+    per_lane(sample_items(blocks, m4), wg) * (l.n_out as u64 + 1 + epilogue(m4))
+        + per_lane(rest * m4 as u64, wg) * (l.n_out as u64 + 1)
         + 2
 }
 
