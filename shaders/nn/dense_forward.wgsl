@@ -1,8 +1,8 @@
 // Dense layers over a minibatch, run cooperatively by one workgroup of WG
 // invocations. Activations are feature-major with four samples per vec4: feature
 // f of samples 4j..4j+3 is scratch[off + f * m4 + j]. Adjacent invocations take
-// adjacent sample blocks of the same feature, so weights are read once per lane
-// group (a broadcast) and activations are contiguous vector loads.
+// adjacent sample blocks (or groups of four) of the same feature, so weights are
+// read once per lane group (a broadcast) and activations are contiguous vector loads.
 // Parameters of a layer at parameter base `pb`: W[o][i] = params[pb + L.w + o * L.n_in + i],
 // b[o] = params[pb + L.b + o]. Gradients use the same offsets from base `gb` in `opt`.
 // Every sum runs in a fixed order, so results are deterministic.
