@@ -95,6 +95,14 @@ pub const UPDATE_WG: u32 = 256;
 /// Most invocations (and envs) per workgroup of the rollout kernel (one workgroup
 /// per block of envs).
 pub const ROLLOUT_WG: u32 = 64;
+/// Invocations per rollout workgroup for a block of `eb` envs: no more than the
+/// block needs, rounded up to a multiple of 8. A small block (PureJaxRL's 4 envs)
+/// in a 64-wide workgroup spends most of each step's barriers on idle lanes
+/// (llvmpipe runs a workgroup's lanes 8 at a time, one after another).
+fn rollout_wg(eb: u32) -> u32 {
+    eb.next_multiple_of(8)
+}
+
 /// Episodes kept per agent for the running return.
 pub const RECENT: usize = 100;
 
@@ -360,8 +368,6 @@ impl ScratchLayout {
 pub struct RolloutLayout {
     /// Envs per workgroup.
     pub eb: u32,
-    /// Invocations per workgroup: the env block rounded up to a multiple of 8.
-    pub wg: u32,
     /// Workgroups per agent.
     pub groups: u32,
     /// The networks' regions (forward only).
@@ -380,10 +386,7 @@ impl RolloutLayout {
     /// The layout for `shape` and `net`.
     pub fn new(net: &NetLayout, obs_dim: u32, actions: u32, shape: &PpoShape) -> Self {
         let eb = shape.envs.min(ROLLOUT_WG);
-        // No more invocations than the block needs: a small block (PureJaxRL's 4
-        // envs) in a 64-wide workgroup spends most of each step's barriers on idle
-        // lanes (llvmpipe runs a workgroup's lanes 8 at a time, one after another).
-        let wg = eb.next_multiple_of(8);
+        let wg = rollout_wg(eb);
         let groups = shape.envs.div_ceil(eb);
         let plan = ScratchPlan::new(net, eb.div_ceil(4), false);
         let lastv = plan.stride;
@@ -394,7 +397,6 @@ impl RolloutLayout {
         let chunk = (budget::DISPATCH_LOOP_BUDGET / per_step).clamp(1, shape.steps as u64) as u32;
         RolloutLayout {
             eb,
-            wg,
             groups,
             lastv,
             stride: lastv + plan.m4,
@@ -411,7 +413,7 @@ impl RolloutLayout {
              const WG: u32 = {}u;\nconst EB: u32 = {}u;\nconst EB4: u32 = {}u;\nconst G: u32 = {}u;\n\
              const RS: u32 = {}u;\nconst R_X: u32 = {}u;\nconst R_LASTV: u32 = {}u;\n\
              const R_ACTOR_OUT: u32 = {}u;\nconst R_CRITIC_OUT: u32 = {}u;\n",
-            self.wg,
+            rollout_wg(self.eb),
             self.eb,
             self.eb.div_ceil(4),
             self.groups,
