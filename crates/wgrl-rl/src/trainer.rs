@@ -409,14 +409,17 @@ struct RunPlan {
     slots: PpoSlots,
 }
 
+// `device_type` picks the update's workgroup width (the memory does not depend on it).
 fn plan_run(
     desc: &EnvDescriptor,
     net: &NetLayout,
     shape: &PpoShape,
+    device_type: &str,
 ) -> Result<RunPlan, TrainError> {
     let rollout = RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape);
     let env_layout = desc.check()?;
-    let scratch = ScratchLayout::new(net, shape.m4());
+    let scratch =
+        ScratchLayout::for_device(net, shape, desc.obs_out(), desc.num_actions(), device_type);
     let mut arena = ArenaPlan::new();
     let slots = PpoSlots::plan(
         &mut arena,
@@ -452,7 +455,7 @@ pub fn plan_memory(config: &TrainConfig, limits: &ArenaLimits) -> Result<RunMemo
     let desc = env_descriptor(config)?;
     let net = network(config, &desc)?;
     let shape = shape_of(config);
-    let run = plan_run(&desc, &net, &shape)?;
+    let run = plan_run(&desc, &net, &shape, "discrete_gpu")?;
     Ok(RunMemory {
         arena: run.arena.layout(limits)?.memory_report(),
         activations: update_memory(&run.scratch, shape.agents),
@@ -477,7 +480,7 @@ fn build_run(
     seed: u32,
     with_update: bool,
 ) -> Result<(Arena, PpoSlots, PpoKernels, ActivationMemory), TrainError> {
-    let run = plan_run(desc, net, shape)?;
+    let run = plan_run(desc, net, shape, &ctx.adapter().device_type)?;
     check_plan(ctx, desc, net, shape, &run)?;
     let arena = Arena::new(ctx, &run.arena)?;
     let slots = run.slots;
