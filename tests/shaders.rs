@@ -54,7 +54,7 @@ fn all_kernels() -> Vec<ShaderSource> {
                 net = net.with_state(ppo::norm_state_words(desc.obs_dim));
             }
             let shape = small_shape(norm);
-            let scratch = ScratchLayout::new(&net, shape.m4(), ppo::UPDATE_WG);
+            let scratch = ScratchLayout::new(&net, shape.m4(), ppo::UPDATE_WG, 1);
             let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
             out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
             out.push(ppo::gae_source(&desc, &net, &shape, &rollout));
@@ -87,7 +87,7 @@ fn all_kernels() -> Vec<ShaderSource> {
                     if desc.action_space.is_continuous() {
                         net = net.with_log_std(desc.action_space.dim());
                     }
-                    let scratch = ScratchLayout::new(&net, shape.m4(), ppo::UPDATE_WG);
+                    let scratch = ScratchLayout::new(&net, shape.m4(), ppo::UPDATE_WG, 2);
                     let rollout =
                         RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
                     out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));

@@ -1,4 +1,5 @@
-// Runs the generated table of backward steps (BWD_OPS, offsets from `sb`): each
+// Runs steps [first, first + count) of the generated table of backward steps
+// (BWD_OPS, offsets from `sb`; network after network): each
 // step reads its output's gradient at `dy`, writes parameter gradients to `opt`
 // at base `gb`, and (flag 1) its input's gradient to `dx`, times the derivative of
 // the activation that produced the input (flag 2; `xsave` is that layer's save
@@ -17,8 +18,8 @@ struct BwdOp {
     flags: u32,
 }
 
-fn run_backward(lid: u32, pb: u32, gb: u32, sb: u32, m4: u32) {
-    for (var i = 0u; i < BWD_COUNT; i++) {
+fn run_backward(lid: u32, pb: u32, gb: u32, sb: u32, m4: u32, first: u32, count: u32) {
+    for (var i = first; i < first + count; i++) {
         let op = BWD_OPS[i];
         let x_act = (op.flags & 2u) != 0u;
         let acc = (op.flags & 4u) != 0u;

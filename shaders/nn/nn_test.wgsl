@@ -47,7 +47,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         default: {
             let norm = grad_norm(lid, ob + 2u * PARAMS_PER_AGENT, P.n);
-            adam_step(lid, P.n, pb, ob, ob + PARAMS_PER_AGENT, ob + 2u * PARAMS_PER_AGENT, P.lr, clip_scale(norm, P.max_norm), P.t);
+            adam_step(lid, 0u, P.n, pb, ob, ob + PARAMS_PER_AGENT, ob + 2u * PARAMS_PER_AGENT, P.lr, clip_scale(norm, P.max_norm), P.t);
         }
     }
 }

@@ -1,13 +1,18 @@
-// The PPO update: one workgroup per agent runs a range of the iteration's
-// (epoch, minibatch) steps (the update is split over several dispatches so each
-// invocation stays under lavapipe's loop-iteration cap). For each minibatch it gathers a shuffled
-// sample of the rollout, runs the actor and critic forward layer by layer,
-// computes the clipped-surrogate, value and entropy losses and their gradients
-// (the policy head's part: head_categorical_update or head_gaussian_update),
-// backpropagates, clips the global gradient norm and applies Adam. Phases are
-// separated by storage barriers; every sum runs in a fixed order, so the update
-// is deterministic. The first dispatch files the rollout's finished episodes into
-// the agent's statistics; the last records the losses and advances the counters.
+// The PPO update. For each (epoch, minibatch) step it gathers a shuffled sample
+// of the rollout, runs the actor and critic forward layer by layer, computes the
+// clipped-surrogate, value and entropy losses and their gradients (the policy
+// head's part: head_categorical_update or head_gaussian_update),
+// backpropagates, and stores each network's sum of squared gradients; the next
+// step starts with the Adam step of the one before, clipped by the global norm
+// of both networks' gradients. With GROUPS = 1 one workgroup per agent does all
+// of it, several steps per dispatch (as many as lavapipe's loop cap allows);
+// with GROUPS = 2 the actor and the critic each have a workgroup and every
+// step is a dispatch, since its Adam needs the other workgroup's sum. The last
+// Adam step and the statistics close the update (the last dispatch, or with two
+// groups a tail dispatch of one workgroup per agent). Phases are separated by
+// storage barriers; every sum runs in a fixed order and both ways do the same
+// arithmetic, so the update is deterministic and the same either way. The first
+// dispatch files the rollout's finished episodes into the agent's statistics.
 // Plan-time constants (sizes, offsets, flags) come from the generated prelude.
 
 struct UpdateParams {
@@ -16,9 +21,9 @@ struct UpdateParams {
     first: u32,  // first (epoch * MINIBATCHES + minibatch) step of this dispatch
     count: u32,  // steps in this dispatch
     is_first: u32,
-    is_last: u32,
-    _pad0: u32,
-    _pad1: u32,
+    is_last: u32, // ends with the last Adam step and the statistics
+    groups: u32,  // workgroups per agent in this dispatch: GROUPS, or 1 in the tail
+    _pad: u32,
 }
 
 const RECENT: u32 = 100u;
@@ -41,7 +46,9 @@ struct AgentStats {
     _pad2: u32,
     _pad3: u32,
     // Running sums over the iteration's dispatches: policy loss, value loss,
-    // entropy, approx KL, clip fraction, gradient norm (per-sample means already).
+    // entropy, approx KL, clip fraction, gradient norm (per-sample means already),
+    // and the count of non-finite gradient norms; the critic's workgroup owns the
+    // value loss, the actor's the others.
     sums: array<f32, 8>,
     recent_returns: array<f32, RECENT>, // ring of the last episode returns
     recent_lengths: array<f32, RECENT>,
@@ -65,20 +72,68 @@ fn sset(off: u32, s: u32, v: f32) {
     scratch[off + s / 4u][s % 4u] = v;
 }
 
+// What a workgroup works on: one network of a split update, or both (the
+// index of its steps in FWD_RANGE and BWD_RANGE).
+const ROLE_ACTOR: u32 = 0u;
+const ROLE_CRITIC: u32 = 1u;
+const ROLE_BOTH: u32 = 2u;
+
+// The actor's parameters are its layers and the log-stds after the critic's.
+fn actor_sumsq(lid: u32, gb: u32) -> f32 {
+    var s = grad_sumsq(lid, gb, 0u, ACTOR_END);
+    if (TRAINABLE > CRITIC_END) {
+        s += grad_sumsq(lid, gb, CRITIC_END, TRAINABLE);
+    }
+    return s;
+}
+
+// Slot of a network's sum of squared gradients for a step (parity-buffered:
+// one workgroup may write step s's while the other still reads step s - 1's).
+fn sumsq_slot(ab: u32, step: u32, net: u32) -> u32 {
+    return ab + SUMSQ_OFF + 2u * (step % 2u) + net;
+}
+
+// Adam step `step` of the iteration (Adam's t counts from `adam_t0` steps done
+// before it) on the role's parameters, clipped by the global norm of both
+// networks' gradients; returns that norm. Uniform control flow.
+fn apply_adam(lid: u32, role: u32, ab: u32, pb: u32, mb_: u32, vb: u32, gb: u32, step: u32, adam_t0: u32, lr: f32, max_norm: f32) -> f32 {
+    let norm = sqrt(scratch[sumsq_slot(ab, step, 0u)].x + scratch[sumsq_slot(ab, step, 1u)].x);
+    let scale = clip_scale(norm, max_norm);
+    let t = f32(adam_t0 + step + 1u);
+    if (role == ROLE_BOTH) {
+        adam_step(lid, 0u, TRAINABLE, pb, mb_, vb, gb, lr, scale, t);
+    } else if (role == ROLE_ACTOR) {
+        adam_step(lid, 0u, ACTOR_END, pb, mb_, vb, gb, lr, scale, t);
+        adam_step(lid, CRITIC_END, TRAINABLE, pb, mb_, vb, gb, lr, scale, t);
+    } else {
+        adam_step(lid, ACTOR_END, CRITIC_END, pb, mb_, vb, gb, lr, scale, t);
+    }
+    storageBarrier();
+    return norm;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    let agent = wid.x;
+    let agent = wid.x / U.groups;
+    var role = ROLE_BOTH;
+    if (U.groups > 1u) {
+        role = wid.x % U.groups;
+    }
+    let actor = role != ROLE_CRITIC;
+    let critic = role != ROLE_ACTOR;
     let pb = agent * PARAMS_PER_AGENT;
     let mb_ = agent * 3u * PARAMS_PER_AGENT;
     let vb = mb_ + PARAMS_PER_AGENT;
     let gb = vb + PARAMS_PER_AGENT;
-    let sb = agent * SCRATCH_STRIDE;
+    // The agent's first scratch block (it holds the gradient-norm slots), then this workgroup's.
+    let ab = agent * GROUPS * SCRATCH_STRIDE;
+    let sb = ab + select(0u, role, role != ROLE_BOTH) * SCRATCH_STRIDE;
     let tb = agent * BATCH;
     let hp = hyper[agent];
     let iteration = stats[agent].iteration;
-    var adam_t = stats[agent].adam_t;
+    let adam_t0 = stats[agent].adam_t;
 
-    if (U.is_first != 0u) {
+    if (U.is_first != 0u && actor) {
         file_episodes(lid, agent, tb);
     }
 
@@ -99,6 +154,15 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let mbi = step % MINIBATCHES;
         let key = shuffle_key(U.seed, agent, iteration, epoch);
         {
+            // 0. The previous step's Adam.
+            if (step > 0u) {
+                let norm = apply_adam(lid, role, ab, pb, mb_, vb, gb, step - 1u, adam_t0, lr, hp.max_grad_norm);
+                if (actor) {
+                    bad = bad || nonfinite(norm);
+                    acc_b.y += norm;
+                }
+            }
+
             // 1. Gather the minibatch (padding samples, when M is not a multiple of 4, are zero).
             var adv_sums = vec4<f32>(0.0);
             for (var s = lid; s < M4 * 4u; s += WG) {
@@ -122,8 +186,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             // Population std, as PureJaxRL (jnp.std); CleanRL's unbiased std differs by sqrt(M/(M-1)).
             let adv_std = sqrt(max(adv_tot.y * inv_m - adv_mean * adv_mean, 0.0));
 
-            // 2. Forward, actor and critic step by step (generated: net_forward_all).
-            net_forward_all(lid, pb, sb, true);
+            // 2. Forward: the role's steps of the generated table (one call site:
+            // llvmpipe compiles a copy of the layers per call).
+            let fwd = FWD_RANGE[role];
+            run_forward(lid, pb, sb, M4, true, fwd.x, fwd.y);
 
             // 3. Losses and their gradients with respect to logits and value.
             let logits = sb + LOGITS_OFF;
@@ -131,104 +197,138 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             head_begin();
             for (var s = lid; s < M4 * 4u; s += WG) {
                 if (s >= M) {
-                    head_zero(sb + DLOGITS_OFF, s);
-                    sset(sb + DVALUES_OFF, s, 0.0);
+                    if (actor) {
+                        head_zero(sb + DLOGITS_OFF, s);
+                    }
+                    if (critic) {
+                        sset(sb + DVALUES_OFF, s, 0.0);
+                    }
                     continue;
                 }
                 let row = tb + bitcast<u32>(sget(sb + IDX_OFF, s));
                 let tr = traj[row];
-                var adv = tr.adv;
-                if (NORM_ADV) {
-                    adv = (adv - adv_mean) / (adv_std + 1e-8);
-                }
-                let he = head_eval(logits, s, row, tr, pb);
-                let entropy = he.entropy;
-                let logratio = he.logp - tr.logp;
-                let ratio = exp(logratio);
-                let clipped = clamp(ratio, 1.0 - hp.clip, 1.0 + hp.clip);
-                let pg1 = -adv * ratio;
-                let pg2 = -adv * clipped;
-                // d max(pg1, pg2) / d ratio: through pg1 when it is the max, else through
-                // the clamp, which passes gradient only inside the clip range.
-                var dratio = -adv;
-                if (pg2 > pg1 && (ratio < 1.0 - hp.clip || ratio > 1.0 + hp.clip)) {
-                    dratio = 0.0;
-                }
-                head_grad(logits, sb + DLOGITS_OFF, s, row, tr, pb, he, dratio * ratio, hp.ent_coef, inv_m);
-                let v = sget(values, s);
-                var vloss: f32;
-                var dv: f32;
-                if (CLIP_VLOSS) {
-                    let vu = (v - tr.ret) * (v - tr.ret);
-                    let vc = tr.value + clamp(v - tr.value, -hp.clip, hp.clip);
-                    let vcl = (vc - tr.ret) * (vc - tr.ret);
-                    vloss = 0.5 * max(vu, vcl);
-                    if (vu >= vcl) {
-                        dv = v - tr.ret;
-                    } else if (abs(v - tr.value) <= hp.clip) {
-                        dv = vc - tr.ret;
-                    } else {
-                        dv = 0.0;
+                if (actor) {
+                    var adv = tr.adv;
+                    if (NORM_ADV) {
+                        adv = (adv - adv_mean) / (adv_std + 1e-8);
                     }
-                } else {
-                    vloss = 0.5 * (v - tr.ret) * (v - tr.ret);
-                    dv = v - tr.ret;
+                    let he = head_eval(logits, s, row, tr, pb);
+                    let logratio = he.logp - tr.logp;
+                    let ratio = exp(logratio);
+                    let clipped = clamp(ratio, 1.0 - hp.clip, 1.0 + hp.clip);
+                    let pg1 = -adv * ratio;
+                    let pg2 = -adv * clipped;
+                    // d max(pg1, pg2) / d ratio: through pg1 when it is the max, else through
+                    // the clamp, which passes gradient only inside the clip range.
+                    var dratio = -adv;
+                    if (pg2 > pg1 && (ratio < 1.0 - hp.clip || ratio > 1.0 + hp.clip)) {
+                        dratio = 0.0;
+                    }
+                    head_grad(logits, sb + DLOGITS_OFF, s, row, tr, pb, he, dratio * ratio, hp.ent_coef, inv_m);
+                    acc_a += vec4<f32>(max(pg1, pg2), 0.0, he.entropy, (ratio - 1.0) - logratio) * inv_m;
+                    acc_b.x += select(0.0, 1.0, abs(ratio - 1.0) > hp.clip) * inv_m;
                 }
-                sset(sb + DVALUES_OFF, s, hp.vf_coef * dv * inv_m);
-                acc_a += vec4<f32>(max(pg1, pg2), vloss, entropy, (ratio - 1.0) - logratio) * inv_m;
-                acc_b.x += select(0.0, 1.0, abs(ratio - 1.0) > hp.clip) * inv_m;
+                if (critic) {
+                    let v = sget(values, s);
+                    var vloss: f32;
+                    var dv: f32;
+                    if (CLIP_VLOSS) {
+                        let vu = (v - tr.ret) * (v - tr.ret);
+                        let vc = tr.value + clamp(v - tr.value, -hp.clip, hp.clip);
+                        let vcl = (vc - tr.ret) * (vc - tr.ret);
+                        vloss = 0.5 * max(vu, vcl);
+                        if (vu >= vcl) {
+                            dv = v - tr.ret;
+                        } else if (abs(v - tr.value) <= hp.clip) {
+                            dv = vc - tr.ret;
+                        } else {
+                            dv = 0.0;
+                        }
+                    } else {
+                        vloss = 0.5 * (v - tr.ret) * (v - tr.ret);
+                        dv = v - tr.ret;
+                    }
+                    sset(sb + DVALUES_OFF, s, hp.vf_coef * dv * inv_m);
+                    acc_a.y += vloss * inv_m;
+                }
             }
             storageBarrier();
 
-            // 4. Backward, from the heads down (generated: net_backward_all).
-            net_backward_all(lid, pb, gb, sb);
-
-            // The head's own parameters (a Gaussian's log-stds).
-            head_finish(lid, gb, hp.ent_coef);
+            // 4. Backward, from the heads down (generated), and the head's own
+            // parameters (a Gaussian's log-stds).
+            let bwd = BWD_RANGE[role];
+            run_backward(lid, pb, gb, sb, M4, bwd.x, bwd.y);
+            if (actor) {
+                head_finish(lid, gb, hp.ent_coef);
+            }
             storageBarrier();
 
-            // 5. Clip the global gradient norm, then Adam (trainable words only:
-            // the normalisation statistics after them are not parameters).
-            let norm = grad_norm(lid, gb, TRAINABLE);
-            bad = bad || nonfinite(norm);
-            acc_b.y += norm;
-            adam_t += 1u;
-            adam_step(lid, TRAINABLE, pb, mb_, vb, gb, lr, clip_scale(norm, hp.max_grad_norm), f32(adam_t));
+            // 5. Each network's sum of squared gradients, for the next step's Adam.
+            if (actor) {
+                let s0 = actor_sumsq(lid, gb);
+                if (lid == 0u) {
+                    scratch[sumsq_slot(ab, step, 0u)] = vec4<f32>(s0, 0.0, 0.0, 0.0);
+                }
+            }
+            if (critic) {
+                let s1 = grad_sumsq(lid, gb, ACTOR_END, CRITIC_END);
+                if (lid == 0u) {
+                    scratch[sumsq_slot(ab, step, 1u)] = vec4<f32>(s1, 0.0, 0.0, 0.0);
+                }
+            }
             storageBarrier();
         }
     }
+    // The update's last Adam step (both networks: one workgroup per agent here).
+    if (U.is_last != 0u) {
+        let norm = apply_adam(lid, ROLE_BOTH, ab, pb, mb_, vb, gb, EPOCHS * MINIBATCHES - 1u, adam_t0, lr, hp.max_grad_norm);
+        bad = bad || nonfinite(norm);
+        acc_b.y += norm;
+    }
 
     // Sums over this dispatch's minibatches; every invocation added the same
-    // grad norm, so divide that one by WG.
+    // grad norm, so divide that one by WG. Each workgroup keeps to its own sums.
     let ta = wg_sum4(lid, acc_a);
     let tb2 = wg_sum4(lid, acc_b);
+    let nbad = wg_sum4(lid, vec4<f32>(select(0.0, 1.0, bad), 0.0, 0.0, 0.0)).x;
     if (lid == 0u) {
-        if (U.is_first != 0u) {
-            for (var k = 0u; k < 8u; k++) {
-                stats[agent].sums[k] = 0.0;
+        if (actor) {
+            if (U.is_first != 0u) {
+                for (var k = 0u; k < 8u; k++) {
+                    if (k != 1u) {
+                        stats[agent].sums[k] = 0.0;
+                    }
+                }
             }
+            stats[agent].sums[0] += ta.x;
+            stats[agent].sums[2] += ta.z;
+            stats[agent].sums[3] += ta.w;
+            stats[agent].sums[4] += tb2.x;
+            stats[agent].sums[5] += tb2.y / f32(WG);
+            stats[agent].sums[6] += nbad;
         }
-        stats[agent].sums[0] += ta.x;
-        stats[agent].sums[1] += ta.y;
-        stats[agent].sums[2] += ta.z;
-        stats[agent].sums[3] += ta.w;
-        stats[agent].sums[4] += tb2.x;
-        stats[agent].sums[5] += tb2.y / f32(WG);
-        stats[agent].adam_t = adam_t;
-        let broken = bad || nonfinite(ta.x) || nonfinite(ta.y) || nonfinite(ta.z);
-        if (broken && stats[agent].nonfinite == 0u) {
-            stats[agent].nonfinite = 1u;
-            stats[agent].first_bad_iteration = iteration;
+        if (critic) {
+            if (U.is_first != 0u) {
+                stats[agent].sums[1] = 0.0;
+            }
+            stats[agent].sums[1] += ta.y;
         }
         if (U.is_last != 0u) {
+            let sums = stats[agent].sums;
+            let broken = sums[6] > 0.0 || nonfinite(sums[0]) || nonfinite(sums[1]) || nonfinite(sums[2]);
+            if (broken && stats[agent].nonfinite == 0u) {
+                stats[agent].nonfinite = 1u;
+                stats[agent].first_bad_iteration = iteration;
+            }
             let upd = f32(EPOCHS * MINIBATCHES);
-            stats[agent].policy_loss = stats[agent].sums[0] / upd;
-            stats[agent].value_loss = stats[agent].sums[1] / upd;
-            stats[agent].entropy = stats[agent].sums[2] / upd;
-            stats[agent].approx_kl = stats[agent].sums[3] / upd;
-            stats[agent].clip_frac = stats[agent].sums[4] / upd;
-            stats[agent].grad_norm = stats[agent].sums[5] / upd;
+            stats[agent].policy_loss = sums[0] / upd;
+            stats[agent].value_loss = sums[1] / upd;
+            stats[agent].entropy = sums[2] / upd;
+            stats[agent].approx_kl = sums[3] / upd;
+            stats[agent].clip_frac = sums[4] / upd;
+            stats[agent].grad_norm = sums[5] / upd;
             stats[agent].lr = lr;
+            stats[agent].adam_t = adam_t0 + EPOCHS * MINIBATCHES;
             stats[agent].iteration = iteration + 1u;
         }
     }

@@ -188,6 +188,8 @@ pub struct NetLayout {
     pub norms: Vec<NormLayout>,
     /// `(first layer, layer count)` of each network.
     pub nets: Vec<(usize, usize)>,
+    /// `[start, end)` of each network's parameters (its layers and norms).
+    pub net_params: Vec<(u32, u32)>,
     /// Each network's forward pass.
     pub programs: Vec<Program>,
     /// Activation tensors of every network (tensor 0 is the shared input).
@@ -396,6 +398,7 @@ impl NetLayout {
             layers: Vec::new(),
             norms: Vec::new(),
             nets: Vec::new(),
+            net_params: Vec::new(),
             programs: Vec::new(),
             tensors: vec![Tensor {
                 name: "input".to_string(),
@@ -416,7 +419,9 @@ impl NetLayout {
             let first = l.layers.len();
             let mut b = Builder { l: &mut l, off };
             let program = b.build(spec, model);
-            off = b.off;
+            let end = b.off;
+            l.net_params.push((off, end));
+            off = end;
             l.nets.push((first, l.layers.len() - first));
             l.programs.push(program);
         }
@@ -711,6 +716,7 @@ mod tests {
         // actor 4*64+64 + 64*64+64 + 64*2+2 = 4610; critic 4545 (CleanRL's CartPole agent).
         assert_eq!(l.param_count, 4610 + 4545);
         assert_eq!(l.nets, vec![(0, 3), (3, 3)]);
+        assert_eq!(l.net_params, vec![(0, 4610), (4610, 4610 + 4545)]);
         assert_eq!(l.layers[3].w, 4610);
         assert!(!l.layers[2].act && l.layers[1].act);
         assert_eq!(l.layers[2].gain, 0.01);

@@ -256,6 +256,13 @@ pub struct PpoConfig {
     /// metrics stay unscaled.
     #[serde(default)]
     pub norm_reward: bool,
+    /// Workgroups per agent in the update: 1 runs the actor and the critic in one
+    /// workgroup; 2 gives each its own (one dispatch per minibatch, their gradient
+    /// norms combined at the next), which uses two cores or compute units for an
+    /// agent; 0 picks 2 when twice the agents fit the adapter's parallelism
+    /// (CPU cores on a CPU adapter), else 1. Results are bitwise the same either way.
+    #[serde(default)]
+    pub update_groups: u32,
 }
 
 /// Network shape (shared by the policy and value networks).
@@ -340,6 +347,7 @@ impl Default for PpoConfig {
             norm_adv: true,
             norm_obs: false,
             norm_reward: false,
+            update_groups: 0,
         }
     }
 }
@@ -568,6 +576,12 @@ impl TrainConfig {
                 "model.expansion = 0: a residual block's inner layer has expansion x width units; set model.expansion to 1 or more (4 is typical)"
                     .to_string(),
             );
+        }
+        if p.update_groups > 2 {
+            return bad(format!(
+                "ppo.update_groups = {}: the update runs in 1 or 2 workgroups per agent; set it to 0 (auto), 1 or 2",
+                p.update_groups
+            ));
         }
         if self.log.interval == 0 {
             return bad(

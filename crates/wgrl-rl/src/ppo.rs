@@ -149,9 +149,11 @@ pub struct UpdateParams {
     pub count: u32,
     /// 1 for the iteration's first dispatch.
     pub is_first: u32,
-    /// 1 for its last.
+    /// 1 for its last: it ends with the last Adam step and the statistics.
     pub is_last: u32,
-    _pad: [u32; 2],
+    /// Workgroups per agent in this dispatch: 2 (actor, critic) or 1 (both).
+    pub groups: u32,
+    _pad: u32,
 }
 
 /// Per-agent hyper-parameters on the GPU (`AgentHyper`).
@@ -344,58 +346,93 @@ impl PpoShape {
     }
 }
 
-/// The update kernel's scratch of one agent: the networks' activations, save
-/// regions and gradient buffers ([`ScratchPlan`]), then the minibatch's sample
-/// indices; and the width of the workgroup that works on it.
+/// The update kernel's scratch of one workgroup: the networks' activations, save
+/// regions and gradient buffers ([`ScratchPlan`]), the minibatch's sample
+/// indices and the gradient-norm slots; with the workgroup's width and how many
+/// workgroups share an agent's update.
 #[derive(Debug, Clone)]
 pub struct ScratchLayout {
     /// The networks' regions.
     pub plan: ScratchPlan,
     /// Sample indices of the minibatch (vec4 offset).
     pub idx: u32,
-    /// vec4s per agent.
+    /// Four vec4 slots (x used): the actor's and the critic's sums of squared
+    /// gradients, for even and odd minibatch steps (the agent's first block's).
+    pub sumsq: u32,
+    /// vec4s per workgroup.
     pub stride: u32,
     /// Invocations per update workgroup.
     pub wg: u32,
+    /// Workgroups per agent: 1 (actor and critic in one) or 2 (one each).
+    pub groups: u32,
 }
 
 impl ScratchLayout {
-    /// Lays out the scratch of one agent for `net` and minibatches of `m4` blocks,
-    /// worked on by `wg`-wide workgroups ([`UPDATE_WG`] on a GPU; see
-    /// [`CPU_UPDATE_WGS`]).
-    pub fn new(net: &NetLayout, m4: u32, wg: u32) -> Self {
+    /// Lays out the scratch for `net` and minibatches of `m4` blocks, worked on by
+    /// `groups` workgroups per agent of `wg` invocations ([`UPDATE_WG`] on a GPU;
+    /// see [`CPU_UPDATE_WGS`]).
+    pub fn new(net: &NetLayout, m4: u32, wg: u32, groups: u32) -> Self {
+        assert!(
+            groups == 1 || (groups == 2 && net.programs.len() == 2),
+            "the update splits an actor and a critic"
+        );
         let plan = ScratchPlan::new(net, m4, true);
         let idx = plan.stride;
+        let sumsq = idx + m4;
         ScratchLayout {
             plan,
             idx,
-            stride: idx + m4,
+            sumsq,
+            stride: sumsq + 4,
             wg,
+            groups,
         }
     }
 
-    /// The layout for a device of `device_type` ([`wgrl_gpu::AdapterReport`]'s
-    /// names): on a CPU adapter the narrowest of [`CPU_UPDATE_WGS`] whose minibatch
-    /// step stays under lavapipe's loop cap, else [`UPDATE_WG`].
+    /// The layout for an adapter of `device_type` ([`wgrl_gpu::AdapterReport`]'s
+    /// names). Width: on a CPU adapter the narrowest of [`CPU_UPDATE_WGS`] whose
+    /// minibatch step stays under lavapipe's loop cap, else [`UPDATE_WG`].
+    /// Workgroups per agent: `groups` when 1 or 2, else (0)
+    /// [`auto_update_groups`].
     pub fn for_device(
         net: &NetLayout,
         shape: &PpoShape,
         obs_dim: u32,
         actions: u32,
         device_type: &str,
+        groups: u32,
     ) -> Self {
-        let wide = ScratchLayout::new(net, shape.m4(), UPDATE_WG);
+        let groups = match groups {
+            1 | 2 => groups,
+            _ => auto_update_groups(device_type, shape.agents),
+        };
+        let wide = ScratchLayout::new(net, shape.m4(), UPDATE_WG, groups);
         if device_type != "cpu" {
             return wide;
         }
         CPU_UPDATE_WGS
             .iter()
-            .map(|&wg| ScratchLayout::new(net, shape.m4(), wg))
+            .map(|&wg| ScratchLayout::new(net, shape.m4(), wg, groups))
             .find(|s| {
                 let (per, scan) = update_step_iterations(net, shape, s, obs_dim, actions);
                 per + scan <= budget::LAVAPIPE_LOOP_LIMIT
             })
             .unwrap_or(wide)
+    }
+}
+
+/// Workgroups per agent for the update when `ppo.update_groups` is 0 (auto): 2
+/// on a CPU adapter when twice the agents fit the host's cores (lavapipe runs a
+/// workgroup per thread and a thread per core: the PureJaxRL preset's single
+/// agent then uses both cores of a 2-core machine), else 1. On a GPU the split
+/// doubles the update's activation memory for a gain not measured yet, so it is
+/// left to the config.
+pub fn auto_update_groups(device_type: &str, agents: u32) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    if device_type == "cpu" && 2 * agents <= cores {
+        2
+    } else {
+        1
     }
 }
 
@@ -482,7 +519,8 @@ pub fn update_step_iterations(
     (per, scan)
 }
 
-/// Minibatch steps (of epochs x minibatches) per update dispatch, within the loop budget.
+/// Minibatch steps (of epochs x minibatches) per update dispatch, within the loop
+/// budget (one when actor and critic run in their own workgroups).
 pub fn update_steps_per_dispatch(
     net: &NetLayout,
     shape: &PpoShape,
@@ -492,6 +530,11 @@ pub fn update_steps_per_dispatch(
 ) -> u32 {
     let (per, scan) = update_step_iterations(net, shape, scratch, obs_dim, actions);
     let total = (shape.epochs * shape.minibatches) as u64;
+    if scratch.groups > 1 {
+        // Each step's Adam needs the other workgroup's gradient norm from the step
+        // before: a dispatch per step.
+        return 1;
+    }
     ((budget::DISPATCH_LOOP_BUDGET.saturating_sub(scan)) / per.max(1)).clamp(1, total) as u32
 }
 
@@ -537,7 +580,7 @@ impl PpoSlots {
     ) -> Self {
         let agents = shape.agents as u64;
         // The update and the rollout run in different dispatches: they share one scratch slot.
-        let scratch_vec4 = (scratch.stride as u64 * agents)
+        let scratch_vec4 = (scratch.stride as u64 * scratch.groups as u64 * agents)
             .max(rollout.stride as u64 * rollout.groups as u64 * agents);
         let p = net.param_count as u64 * agents;
         let rows = shape.batch() as u64 * agents;
@@ -664,7 +707,9 @@ pub fn update_prelude(shape: &PpoShape, net: &NetLayout, scratch: &ScratchLayout
          const ANNEAL_LR: bool = {};\nconst NORM_ADV: bool = {};\nconst CLIP_VLOSS: bool = {};\n\
          const SCRATCH_STRIDE: u32 = {}u;\nconst X_OFF: u32 = {}u;\nconst IDX_OFF: u32 = {}u;\n\
          const LOGITS_OFF: u32 = {}u;\nconst VALUES_OFF: u32 = {}u;\n\
-         const DLOGITS_OFF: u32 = {}u;\nconst DVALUES_OFF: u32 = {}u;\n{}{}",
+         const DLOGITS_OFF: u32 = {}u;\nconst DVALUES_OFF: u32 = {}u;\n\
+         const GROUPS: u32 = {}u;\nconst SUMSQ_OFF: u32 = {}u;\n\
+         const ACTOR_END: u32 = {}u;\nconst CRITIC_END: u32 = {}u;\n{}{}",
         scratch.wg,
         shape.minibatch(),
         shape.m4(),
@@ -682,6 +727,10 @@ pub fn update_prelude(shape: &PpoShape, net: &NetLayout, scratch: &ScratchLayout
         plan.tensor[net.programs[1].output],
         plan.dout[0],
         plan.dout[1],
+        scratch.groups,
+        scratch.sumsq,
+        net.net_params[0].1,
+        net.net_params[1].1,
         plan.forward_wgsl(net),
         plan.backward_wgsl(net),
     )
@@ -729,7 +778,8 @@ pub struct PpoKernels {
     // Per chunk: (sampling, greedy) bind groups.
     rollout_bg: Vec<[wgpu::BindGroup; 2]>,
     gae_bg: wgpu::BindGroup,
-    update_bg: Vec<wgpu::BindGroup>,
+    // Update bind groups with their workgroup counts.
+    update_bg: Vec<(wgpu::BindGroup, u32)>,
     rollout_groups: u32,
     gae_groups: [u32; 3],
     agents: u32,
@@ -793,21 +843,39 @@ impl PpoKernels {
         let total = shape.epochs * shape.minibatches;
         let per =
             update_steps_per_dispatch(net, shape, scratch, desc.obs_out(), desc.num_actions());
-        let update_refs: Vec<_> = (0..total)
+        let split = scratch.groups > 1;
+        let mut update_refs: Vec<_> = (0..total)
             .step_by(per as usize)
             .map(|first| {
                 let count = per.min(total - first);
-                table.push(&UpdateParams {
+                let p = table.push(&UpdateParams {
                     seed,
                     agents: shape.agents,
                     first,
                     count,
                     is_first: (first == 0) as u32,
-                    is_last: (first + count == total) as u32,
-                    _pad: [0; 2],
-                })
+                    is_last: (!split && first + count == total) as u32,
+                    groups: scratch.groups,
+                    _pad: 0,
+                });
+                (p, shape.agents * scratch.groups)
             })
             .collect();
+        if split {
+            // The tail: one workgroup per agent takes the last step's Adam (both
+            // networks) and files the statistics.
+            let p = table.push(&UpdateParams {
+                seed,
+                agents: shape.agents,
+                first: total,
+                count: 0,
+                is_first: 0,
+                is_last: 1,
+                groups: 1,
+                _pad: 0,
+            });
+            update_refs.push((p, shape.agents));
+        }
         let params = table.build(ctx)?;
         // A box space's raw actions are binding 8 of the rollout and the update.
         let act = slots.traj_act.map(|s| arena.binding(s));
@@ -843,7 +911,7 @@ impl PpoKernels {
             let k = Kernel::new(ctx, &update_source(desc, net, shape, scratch), "main", &[])?;
             let bgs = update_refs
                 .iter()
-                .map(|r| {
+                .map(|(r, groups)| {
                     let mut b = vec![
                         params.binding(*r),
                         arena.binding(slots.params),
@@ -855,7 +923,7 @@ impl PpoKernels {
                         arena.binding(slots.stats),
                     ];
                     b.extend(act.clone());
-                    k.bind(ctx, &b)
+                    Ok((k.bind(ctx, &b)?, *groups))
                 })
                 .collect::<wgrl_gpu::Result<Vec<_>>>()?;
             (Some(k), bgs)
@@ -912,13 +980,13 @@ impl PpoKernels {
         rec.dispatch(&self.gae, &self.gae_bg, self.gae_groups);
     }
 
-    /// Appends the update dispatches (one workgroup per agent each), then the
+    /// Appends the update dispatches (one or two workgroups per agent each), then the
     /// merge of the iteration's batch into the normalisation statistics. No-op
     /// without an update kernel.
     pub fn record_update(&self, rec: &mut Recorder) {
         if let Some(k) = &self.update {
-            for bg in &self.update_bg {
-                rec.dispatch(k, bg, [self.agents, 1, 1]);
+            for (bg, groups) in &self.update_bg {
+                rec.dispatch(k, bg, [*groups, 1, 1]);
             }
         }
         if let Some((k, bg)) = &self.norm {
@@ -963,19 +1031,19 @@ mod tests {
         // PureJaxRL's CartPole: minibatches of 128 samples, 64-64 tanh.
         let net = NetLayout::actor_critic(4, 2, 64, 2, Activation::Tanh);
         let s = shape(4, 128, 4);
-        assert_eq!(ScratchLayout::for_device(&net, &s, 4, 2, "cpu").wg, 32);
-        let gpu = ScratchLayout::for_device(&net, &s, 4, 2, "discrete_gpu");
+        assert_eq!(ScratchLayout::for_device(&net, &s, 4, 2, "cpu", 1).wg, 32);
+        let gpu = ScratchLayout::for_device(&net, &s, 4, 2, "discrete_gpu", 1);
         assert_eq!(gpu.wg, UPDATE_WG);
         // Minibatches of 2048 samples at width 256: 32 lanes would loop past the cap,
         // so a wider workgroup is taken, the narrowest that fits.
         let big = NetLayout::actor_critic(4, 2, 256, 2, Activation::Tanh);
         let s = shape(64, 128, 4);
-        let narrow = ScratchLayout::new(&big, s.m4(), 32);
+        let narrow = ScratchLayout::new(&big, s.m4(), 32, 1);
         assert!(iterations(&big, &s, &narrow) > budget::LAVAPIPE_LOOP_LIMIT);
-        let cpu = ScratchLayout::for_device(&big, &s, 4, 2, "cpu");
+        let cpu = ScratchLayout::for_device(&big, &s, 4, 2, "cpu", 1);
         assert!(cpu.wg > 32 && cpu.wg <= UPDATE_WG);
         assert!(iterations(&big, &s, &cpu) <= budget::LAVAPIPE_LOOP_LIMIT);
-        let half = ScratchLayout::new(&big, s.m4(), cpu.wg / 2);
+        let half = ScratchLayout::new(&big, s.m4(), cpu.wg / 2, 1);
         assert!(iterations(&big, &s, &half) > budget::LAVAPIPE_LOOP_LIMIT);
     }
 }

@@ -409,17 +409,25 @@ struct RunPlan {
     slots: PpoSlots,
 }
 
-// `device_type` picks the update's workgroup width (the memory does not depend on it).
+// `device_type` picks the update's workgroup width and, with `groups`
+// (`ppo.update_groups`), how many workgroups share an agent's update.
 fn plan_run(
     desc: &EnvDescriptor,
     net: &NetLayout,
     shape: &PpoShape,
     device_type: &str,
+    groups: u32,
 ) -> Result<RunPlan, TrainError> {
     let rollout = RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape);
     let env_layout = desc.check()?;
-    let scratch =
-        ScratchLayout::for_device(net, shape, desc.obs_out(), desc.num_actions(), device_type);
+    let scratch = ScratchLayout::for_device(
+        net,
+        shape,
+        desc.obs_out(),
+        desc.num_actions(),
+        device_type,
+        groups,
+    );
     let mut arena = ArenaPlan::new();
     let slots = PpoSlots::plan(
         &mut arena,
@@ -455,7 +463,15 @@ pub fn plan_memory(config: &TrainConfig, limits: &ArenaLimits) -> Result<RunMemo
     let desc = env_descriptor(config)?;
     let net = network(config, &desc)?;
     let shape = shape_of(config);
-    let run = plan_run(&desc, &net, &shape, "discrete_gpu")?;
+    // Planned as for a GPU: the same memory as on most devices (a split update,
+    // the default only on CPU adapters, doubles the update's scratch).
+    let run = plan_run(
+        &desc,
+        &net,
+        &shape,
+        "discrete_gpu",
+        config.ppo.update_groups,
+    )?;
     Ok(RunMemory {
         arena: run.arena.layout(limits)?.memory_report(),
         activations: update_memory(&run.scratch, shape.agents),
@@ -479,8 +495,9 @@ fn build_run(
     shape: &PpoShape,
     seed: u32,
     with_update: bool,
+    groups: u32,
 ) -> Result<(Arena, PpoSlots, PpoKernels, ActivationMemory), TrainError> {
-    let run = plan_run(desc, net, shape, &ctx.adapter().device_type)?;
+    let run = plan_run(desc, net, shape, &ctx.adapter().device_type, groups)?;
     check_plan(ctx, desc, net, shape, &run)?;
     let arena = Arena::new(ctx, &run.arena)?;
     let slots = run.slots;
@@ -535,8 +552,15 @@ impl Trainer {
         let config = &config;
         let net = network(config, &desc)?;
         let shape = shape_of(config);
-        let (arena, slots, kernels, activations) =
-            build_run(ctx, &desc, &net, &shape, config.seed, true)?;
+        let (arena, slots, kernels, activations) = build_run(
+            ctx,
+            &desc,
+            &net,
+            &shape,
+            config.seed,
+            true,
+            config.ppo.update_groups,
+        )?;
         arena.write(
             slots.params,
             &initial_params(&net, &desc, shape.agents, config.seed),
@@ -1159,7 +1183,7 @@ fn greedy_returns(
         norm_obs: config.ppo.norm_obs,
         norm_reward: false,
     };
-    let (arena, slots, kernels, _) = build_run(ctx, desc, &net, &shape, seed, false)?;
+    let (arena, slots, kernels, _) = build_run(ctx, desc, &net, &shape, seed, false, 1)?;
     arena.write(slots.params, &ck.params)?;
     arena.write(slots.hyper, &hyper_of(config))?;
     if let Some(p) = params {

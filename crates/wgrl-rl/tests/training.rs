@@ -11,6 +11,11 @@ fn ctx() -> Context {
 }
 
 fn small(sets: &[&str]) -> TrainConfig {
+    small_on("CartPole-v1", sets)
+}
+
+// A short run on `env` (its default preset, small rollouts, a log point per iteration).
+fn small_on(env: &str, sets: &[&str]) -> TrainConfig {
     let mut all = vec![
         "ppo.envs=8",
         "ppo.steps=32",
@@ -19,7 +24,7 @@ fn small(sets: &[&str]) -> TrainConfig {
     ];
     all.extend_from_slice(sets);
     resolve(&Overrides {
-        env: Some("CartPole-v1".into()),
+        env: Some(env.into()),
         sets: all.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     })
@@ -29,6 +34,10 @@ fn small(sets: &[&str]) -> TrainConfig {
 fn params_after(ctx: &Context, cfg: &TrainConfig) -> Vec<u32> {
     let mut t = Trainer::new(ctx, cfg).unwrap();
     t.train(|_| {}).unwrap();
+    read_params(&t)
+}
+
+fn read_params(t: &Trainer) -> Vec<u32> {
     let (arena, slots) = t.arena();
     arena
         .read(slots.params)
@@ -47,6 +56,50 @@ fn same_seed_same_device_gives_bitwise_identical_parameters() {
     assert!(a == b, "two runs with the same seed differ");
     let other = params_after(&ctx, &small(&["agents=2", "seed=4"]));
     assert!(a != other, "a different seed must give a different run");
+}
+
+#[test]
+fn an_update_split_over_actor_and_critic_workgroups_gives_the_same_parameters() {
+    // One workgroup per agent against one each for the actor and the critic (a
+    // dispatch per minibatch, the gradient norms combined at the next): the same
+    // arithmetic in the same order, so bitwise the same parameters. CartPole
+    // (categorical head), Pendulum (the actor's log-stds sit after the critic's
+    // layers) and a residual net with norms (norm gradients, a shared stream).
+    let ctx = ctx();
+    for (env, extra) in [
+        ("CartPole-v1", &["agents=2", "seed=5"][..]),
+        ("Pendulum-v1", &["ppo.norm_obs=true", "seed=6"][..]),
+        (
+            "CartPole-v1",
+            &[
+                "model.arch=residual",
+                "model.width=16",
+                "model.blocks=1",
+                "model.expansion=2",
+                "model.activation=regelu2",
+                "model.norm=ms-layernorm",
+                "ppo.minibatches=2",
+            ][..],
+        ),
+    ] {
+        let run = |groups: &str| {
+            let mut sets = extra.to_vec();
+            sets.push(groups);
+            let mut t = Trainer::new(&ctx, &small_on(env, &sets)).unwrap();
+            let before = read_params(&t);
+            t.train(|_| {}).unwrap();
+            (before, read_params(&t))
+        };
+        let t0 = std::time::Instant::now();
+        let (initial, one) = run("ppo.update_groups=1");
+        let (_, two) = run("ppo.update_groups=2");
+        eprintln!("{env} {:?}", t0.elapsed());
+        assert!(one == two, "{extra:?}: the split update differs");
+        assert!(
+            one != initial,
+            "{extra:?}: training must move the parameters"
+        );
+    }
 }
 
 #[test]
