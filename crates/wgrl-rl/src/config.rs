@@ -1315,6 +1315,10 @@ mod tests {
             invalid(|c| c.ppo.envs = 0),
             "ppo.envs = 0: each agent needs at least one env; set ppo.envs to 1 or more"
         );
+        assert_eq!(
+            invalid(|c| c.ppo.update_groups = 3),
+            "ppo.update_groups = 3: the update runs in 1 or 2 workgroups per agent; set it to 0 (auto), 1 or 2"
+        );
         assert!(invalid(|c| c.ppo.steps = 0).starts_with("ppo.steps = 0: "));
         assert!(invalid(|c| c.ppo.epochs = 0).starts_with("ppo.epochs = 0: "));
         assert!(invalid(|c| c.ppo.minibatches = 0).starts_with("ppo.minibatches = 0: "));
