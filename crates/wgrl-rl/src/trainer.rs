@@ -307,9 +307,16 @@ fn check_plan(
     let plan_error = |m: String| Err(TrainError::Gpu(GpuError::Plan(m)));
     let max_groups = ctx.limits().max_compute_workgroups_per_dimension as u64;
     let agents = shape.agents as u64;
-    if agents > max_groups {
+    let per_agent = run.scratch.groups as u64;
+    if agents * per_agent > max_groups {
+        let most = max_groups / per_agent;
         return plan_error(format!(
-            "agents = {agents} but the update runs one workgroup per agent and this device dispatches at most {max_groups}; use at most {max_groups} agents"
+            "agents = {agents} but the update runs {per_agent} workgroup(s) per agent and this device dispatches at most {max_groups}; use at most {most} agents{}",
+            if per_agent > 1 {
+                " or ppo.update_groups = 1"
+            } else {
+                ""
+            }
         ));
     }
     let rollout_groups = agents * rollout.groups as u64;
@@ -330,7 +337,7 @@ fn check_plan(
     // which model size overflows it, and by how much.
     let binding = ArenaLimits::from_limits(&ctx.limits()).page_bytes;
     let agents64 = shape.agents as u64;
-    let update_bytes = run.scratch.stride as u64 * 16 * agents64;
+    let update_bytes = run.scratch.stride as u64 * 16 * run.scratch.groups as u64 * agents64;
     let rollout_bytes = rollout.stride as u64 * 16 * rollout.groups as u64 * agents64;
     let model = &net.model;
     let sizes = match model.arch {
@@ -347,12 +354,17 @@ fn check_plan(
         return plan_error(format!(
             "{sizes}: the PPO update's activations for minibatches of {} samples x {} agents need {} in one storage binding, \
              over this device's max_storage_buffer_binding_size of {} by {}; use more ppo.minibatches, fewer agents, \
-             or a smaller model.width or model.expansion (an Approx-BP activation and an ms- norm also save less)",
+             or a smaller model.width or model.expansion (an Approx-BP activation and an ms- norm also save less){}",
             shape.minibatch(),
             shape.agents,
             wgrl_gpu::fmt_bytes(update_bytes),
             wgrl_gpu::fmt_bytes(binding),
-            wgrl_gpu::fmt_bytes(update_bytes - binding)
+            wgrl_gpu::fmt_bytes(update_bytes - binding),
+            if run.scratch.groups > 1 {
+                "; the split update (ppo.update_groups = 2) holds a copy per network: ppo.update_groups = 1 halves it"
+            } else {
+                ""
+            }
         ));
     }
     if rollout_bytes > binding {
