@@ -143,10 +143,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         lr = hp.lr * max(0.0, 1.0 - f32(iteration) / f32(ITERATIONS));
     }
     let inv_m = 1.0 / f32(M);
-    // Per-invocation running sums: (policy loss, value loss, entropy, approx KL), (clip frac, grad norm).
+    // Per-invocation running sums: (policy loss, value loss, entropy, approx KL),
+    // (clip frac, grad norm, non-finite grad norms).
     var acc_a = vec4<f32>(0.0);
     var acc_b = vec4<f32>(0.0);
-    var bad = false;
 
     let h = feistel_half_bits(BATCH);
     for (var step = U.first; step < U.first + U.count; step++) {
@@ -158,8 +158,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             if (step > 0u) {
                 let norm = apply_adam(lid, role, ab, pb, mb_, vb, gb, step - 1u, adam_t0, lr, hp.max_grad_norm);
                 if (actor) {
-                    bad = bad || nonfinite(norm);
                     acc_b.y += norm;
+                    acc_b.z += select(0.0, 1.0, nonfinite(norm));
                 }
             }
 
@@ -282,15 +282,15 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     // The update's last Adam step (both networks: one workgroup per agent here).
     if (U.is_last != 0u) {
         let norm = apply_adam(lid, ROLE_BOTH, ab, pb, mb_, vb, gb, EPOCHS * MINIBATCHES - 1u, adam_t0, lr, hp.max_grad_norm);
-        bad = bad || nonfinite(norm);
         acc_b.y += norm;
+        acc_b.z += select(0.0, 1.0, nonfinite(norm));
     }
 
     // Sums over this dispatch's minibatches; every invocation added the same
-    // grad norm, so divide that one by WG. Each workgroup keeps to its own sums.
+    // grad norms (and non-finite counts), so divide those by WG. Each workgroup
+    // keeps to its own sums.
     let ta = wg_sum4(lid, acc_a);
     let tb2 = wg_sum4(lid, acc_b);
-    let nbad = wg_sum4(lid, vec4<f32>(select(0.0, 1.0, bad), 0.0, 0.0, 0.0)).x;
     if (lid == 0u) {
         if (actor) {
             if (U.is_first != 0u) {
@@ -305,7 +305,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             stats[agent].sums[3] += ta.w;
             stats[agent].sums[4] += tb2.x;
             stats[agent].sums[5] += tb2.y / f32(WG);
-            stats[agent].sums[6] += nbad;
+            stats[agent].sums[6] += tb2.z / f32(WG);
         }
         if (critic) {
             if (U.is_first != 0u) {

@@ -90,7 +90,7 @@ pub fn norm_state_init(obs_out: u32) -> Vec<f32> {
     v
 }
 
-/// Invocations per workgroup of the update kernel (one workgroup per agent) on a GPU.
+/// Invocations per update workgroup on a GPU.
 pub const UPDATE_WG: u32 = 256;
 /// Update workgroup widths tried on a CPU adapter, narrowest first. llvmpipe runs a
 /// workgroup's lanes eight at a time on one core and pays for every group of
@@ -389,6 +389,11 @@ impl ScratchLayout {
         }
     }
 
+    /// vec4s of scratch the update needs per agent (every workgroup's block).
+    pub fn vec4s_per_agent(&self) -> u64 {
+        self.stride as u64 * self.groups as u64
+    }
+
     /// The layout for an adapter of `device_type` ([`wgrl_gpu::AdapterReport`]'s
     /// names). Width: on a CPU adapter the narrowest of [`CPU_UPDATE_WGS`] whose
     /// minibatch step stays under lavapipe's loop cap, else [`UPDATE_WG`].
@@ -580,7 +585,7 @@ impl PpoSlots {
     ) -> Self {
         let agents = shape.agents as u64;
         // The update and the rollout run in different dispatches: they share one scratch slot.
-        let scratch_vec4 = (scratch.stride as u64 * scratch.groups as u64 * agents)
+        let scratch_vec4 = (scratch.vec4s_per_agent() * agents)
             .max(rollout.stride as u64 * rollout.groups as u64 * agents);
         let p = net.param_count as u64 * agents;
         let rows = shape.batch() as u64 * agents;

@@ -337,7 +337,7 @@ fn check_plan(
     // which model size overflows it, and by how much.
     let binding = ArenaLimits::from_limits(&ctx.limits()).page_bytes;
     let agents64 = shape.agents as u64;
-    let update_bytes = run.scratch.stride as u64 * 16 * run.scratch.groups as u64 * agents64;
+    let update_bytes = run.scratch.vec4s_per_agent() * 16 * agents64;
     let rollout_bytes = rollout.stride as u64 * 16 * rollout.groups as u64 * agents64;
     let model = &net.model;
     let sizes = match model.arch {

@@ -172,7 +172,7 @@ fn checkpoints_round_trip_and_evaluate_greedily() {
 #[test]
 fn plans_the_device_cannot_run_are_refused_before_allocation() {
     let ctx = ctx();
-    // More agents than one dispatch dimension holds (the update runs one workgroup each).
+    // More agents than one dispatch dimension holds (the update runs one or two workgroups each).
     let too_many = ctx.limits().max_compute_workgroups_per_dimension + 1;
     let err = Trainer::new(&ctx, &small(&[&format!("agents={too_many}")]))
         .unwrap_err()
