@@ -59,6 +59,7 @@ fn all_kernels() -> Vec<ShaderSource> {
             out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
             out.push(ppo::gae_source(&desc, &net, &shape, &rollout));
             out.push(ppo::update_source(&desc, &net, &shape, &scratch));
+            out.push(ppo::values_source(&desc, &net, &shape, &scratch));
             out.push(ppo::norm_update_source(&desc, &net, &shape));
         }
     }
@@ -92,6 +93,7 @@ fn all_kernels() -> Vec<ShaderSource> {
                         RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
                     out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
                     out.push(ppo::update_source(&desc, &net, &shape, &scratch));
+                    out.push(ppo::values_source(&desc, &net, &shape, &scratch));
                 }
             }
         }

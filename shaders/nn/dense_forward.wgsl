@@ -108,10 +108,29 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
             dense_out4(L, o, j, a0, a1, a2, a3, y, save, m4, keep, res);
         }
     }
-    // The last n_out % 4 outputs (the heads, or an odd width): one item per sample
-    // block covers all of them, so their 2-bit states still share one word.
+    // The last n_out % 4 outputs (the heads, or an odd width): with an activation,
+    // one item per sample block covers all of them, so their 2-bit states still
+    // share one word.
     let rest = L.n_out - o4 * 4u;
     if (rest == 0u) {
+        return;
+    }
+    if (L.act == 0u) {
+        // No states to pack (a head): an item per output and sample block, so the
+        // outputs run side by side when there are few blocks (a rollout's).
+        for (var it = lid; it < rest * m4; it += WG) {
+            let o = o4 * 4u + it / m4;
+            let j = it % m4;
+            var acc = vec4<f32>(params[pb + L.b + o]);
+            let row = pb + L.w + o * L.n_in;
+            for (var i = 0u; i < L.n_in; i++) {
+                acc += params[row + i] * scratch[x + i * m4 + j];
+            }
+            if (res != NO_RES) {
+                acc += scratch[res + o * m4 + j];
+            }
+            scratch[y + o * m4 + j] = acc;
+        }
         return;
     }
     let mode = act_save_mode();

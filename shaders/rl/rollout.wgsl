@@ -1,13 +1,16 @@
 // PPO rollout: one workgroup runs a block of EB envs of one agent for `count`
 // steps (one chunk of the T-step rollout; chunks keep every invocation under
 // lavapipe's loop-iteration cap). Per step: lanes observe their env, the
-// workgroup runs the actor and critic forward on the whole block together
-// (dense layers, lanes over neurons x envs), then lanes sample an action (the
-// policy head: head_categorical_rollout or head_gaussian_rollout), step
-// their env, auto-reset it and write the transition. A truncated episode's final
-// observation goes through the critic once more for its bootstrap value. The
-// last chunk also stores the value of the next observation for GAE.
-// Plan constants (WG, EB, EB4, G, RS, R_X, R_LASTV, ...) and the network passes
+// workgroup runs the actor forward on the whole block together (dense layers,
+// lanes over neurons x envs), then lanes sample an action (the policy head:
+// head_categorical_rollout or head_gaussian_rollout), step their env,
+// auto-reset it and write the transition. The critic's values of the
+// observations come after the rollout, batched (ppo_values.wgsl): the steps are
+// a chain, and only the actor is needed to act. A truncated episode's final
+// observation goes through the critic here, for its bootstrap value; the last
+// chunk also puts the value of each env's next observation in its last
+// transition's boot_value (GAE's bootstrap when the episode goes on).
+// Plan constants (WG, EB, EB4, G, RS, R_X, ...) and the network passes
 // (net_forward_*) come from the generated prelude.
 
 @group(0) @binding(0) var<uniform> P: RolloutParams;
@@ -80,13 +83,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
         storageBarrier();
-        net_forward_all(lid, pb, sb, false);
+        net_forward_0(lid, pb, sb, false);
 
         var trunc_only = false;
         if (live) {
             var r = rng_at(action_key, env, m.counter);
             let smp = head_act(actor_out, lid, pb, &r, P.greedy != 0u);
-            let value = lane_get(critic_out, 0u, lid);
 
             let res = env_step(&s, p, head_env_action(smp));
             m.counter += 1u;
@@ -110,7 +112,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 flags |= select(0u, FLAG_BAD_OBS, bad_obs);
                 s = begin_episode(&p, &m, task_key, reset_key, env);
             }
-            traj[row] = Transition(head_action_index(smp), flags, smp.logp, value, res.reward, 0.0, 0.0, 0.0, ep_return);
+            // The value comes from the values kernel.
+            traj[row] = Transition(head_action_index(smp), flags, smp.logp, 0.0, res.reward, 0.0, 0.0, 0.0, ep_return);
             head_store(row, smp);
         }
         workgroupBarrier();
@@ -135,7 +138,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
     }
     if (P.last != 0u) {
-        // Value of the observation after the rollout: GAE's bootstrap.
+        // Value of the observation after the rollout: GAE's bootstrap for an
+        // episode that goes on past it (a last step that ended its episode
+        // needs none, or has its own).
         if (live) {
             let o = observe(s, p);
             for (var k = 0u; k < OBS_OUT; k++) {
@@ -144,8 +149,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         storageBarrier();
         net_forward_1(lid, pb, sb, false);
-        if (live) {
-            lane_put(sb + R_LASTV, 0u, lid, lane_get(critic_out, 0u, lid));
+        let last_row = (agent * P.steps + P.steps - 1u) * P.envs + env;
+        if (live && (traj[last_row].flags & 3u) == 0u) {
+            traj[last_row].boot_value = lane_get(critic_out, 0u, lid);
         }
     }
 }

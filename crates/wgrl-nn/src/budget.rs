@@ -40,11 +40,14 @@ fn epilogue(m4: u32) -> u64 {
 /// outputs loop over all inputs; one item per sample block covers the leftovers.
 pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (blocks, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
-    // The leftover loop: per sample block, `rest` outputs of n_in + 1 iterations each.
-    let leftovers = if rest > 0 {
+    // The leftover loop: with an activation, per sample block, `rest` outputs of
+    // n_in + 1 iterations each; without (a head), an item per output and block.
+    let leftovers = if rest == 0 {
+        0
+    } else if l.act {
         per_lane(m4 as u64, wg) * (rest * (l.n_in as u64 + 1) + 1)
     } else {
-        0
+        per_lane(rest * m4 as u64, wg) * (l.n_in as u64 + 1) + 1
     };
     per_lane(sample_items(blocks, m4), wg) * (l.n_in as u64 + 1 + epilogue(m4)) + leftovers + 2
 }

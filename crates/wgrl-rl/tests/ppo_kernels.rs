@@ -123,6 +123,12 @@ fn reference_rollout(
                 };
             }
             let mut next = value(p, &envs.observe(g));
+            // The last step of an episode that goes on bootstraps from the next
+            // observation's value, kept in its boot_value.
+            let last = &mut traj[(a * t_max + t_max - 1) * n + e];
+            if last.flags & 3 == 0 {
+                last.boot_value = next;
+            }
             let mut gae = 0.0;
             for t in (0..t_max).rev() {
                 let tr = &mut traj[(a * t_max + t) * n + e];
@@ -201,15 +207,16 @@ fn check_rollout(sets: &[&str], tol: f32, obs_tol: f32) {
 
 #[test]
 fn rollout_and_gae_match_the_cpu_reference() {
-    // Two agents so per-agent keys and parameters are exercised; 64 steps so
-    // episodes end (terminations) inside the rollout; 3 envs leave padding lanes.
+    // Two agents so per-agent keys and parameters are exercised; 66 steps so
+    // episodes end (terminations) inside the rollout; 3 envs leave padding lanes,
+    // and the values kernel's chunks of 99 samples a padding sample.
     // Dot products of 64 terms and exp/log: 1e-4 relative covers summation-order
     // and transcendental differences between the GPU and Rust.
     check_rollout(
         &[
             "agents=2",
             "ppo.envs=3",
-            "ppo.steps=64",
+            "ppo.steps=66",
             "ppo.minibatches=2",
         ],
         1e-4,
@@ -288,6 +295,13 @@ fn long_rollouts_are_chunked_under_lavapipes_loop_cap() {
     let net = wgrl_rl::trainer::network(&cfg, &wgrl_envs::builtin("CartPole-v1").unwrap()).unwrap();
     let layout = wgrl_rl::ppo::RolloutLayout::new(&net, 4, 2, &shape);
     assert!(layout.chunk < 600 && layout.groups == 2, "{layout:?}");
+    // The critic's values of the 20 minibatch-sized chunks take several dispatches too.
+    let shape = wgrl_rl::ppo::PpoShape {
+        minibatches: 20,
+        ..shape
+    };
+    let scratch = wgrl_rl::ppo::ScratchLayout::for_device(&net, &shape, 4, 2, "cpu", 0);
+    assert!(wgrl_rl::ppo::values_chunks_per_dispatch(&net, &shape, &scratch, 4) < 20);
     check_rollout(&sets, 1e-4, 1e-5);
 }
 
