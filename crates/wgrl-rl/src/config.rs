@@ -1105,14 +1105,14 @@ mod tests {
             "run.toml",
             "total_steps = 100000\nseed = 5\n[ppo]\nenvs = 8\nsteps = 16\nepochs = 2\n",
         );
-        // Preset (cartpole: envs 16, steps 64, lr 5e-3) < file.
+        // Preset (cartpole: envs 16, steps 64, lr 3e-3) < file.
         let c = resolve(&Overrides {
             config_file: Some(file.clone()),
             ..Overrides::default()
         })
         .unwrap();
         assert_eq!((c.ppo.envs, c.ppo.steps, c.ppo.epochs), (8, 16, 2));
-        assert_eq!(c.ppo.lr, PerAgent::One(5e-3)); // from the preset
+        assert_eq!(c.ppo.lr, PerAgent::One(3e-3)); // from the preset
         assert_eq!(c.total_steps, 100000);
         assert_eq!(c.seed, 5);
         // File < --set (in order) < flags.
