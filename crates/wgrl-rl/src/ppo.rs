@@ -647,11 +647,20 @@ pub fn rollout_source(
     shape: &PpoShape,
     rollout: &RolloutLayout,
 ) -> ShaderSource {
-    desc.env_source(&format!("ppo_rollout/{}", desc.name))
+    let src = desc
+        .env_source(&format!("ppo_rollout/{}", desc.name))
         .part("<generated network layout>", net.prelude())
         .part("<generated rollout plan>", rollout.prelude(net))
-        .part("<generated network passes>", rollout.plan.forward_wgsl(net))
-        .part("<generated normalisation plan>", shape.norm_prelude())
+        .part("<generated network passes>", rollout.plan.forward_wgsl(net));
+    with_forward_pieces(src, shape)
+        .with(head_sources(desc)[0])
+        .with(shaders::ROLLOUT)
+}
+
+// What a forward-only PPO kernel (rollout, values) adds to its plan: the
+// normalisation constants, the layers and the forward table's runner.
+fn with_forward_pieces(src: ShaderSource, shape: &PpoShape) -> ShaderSource {
+    src.part("<generated normalisation plan>", shape.norm_prelude())
         .with(nn::ACT_FNS)
         .with(nn::ACTIVATIONS)
         .with(nn::DENSE_FORWARD)
@@ -659,8 +668,6 @@ pub fn rollout_source(
         .with(nn::NET_FORWARD)
         .with(shaders::COMMON)
         .with(shaders::NORMALIZE)
-        .with(head_sources(desc)[0])
-        .with(shaders::ROLLOUT)
 }
 
 /// Composes the GAE kernel.
@@ -789,21 +796,14 @@ pub fn values_source(
     shape: &PpoShape,
     scratch: &ScratchLayout,
 ) -> ShaderSource {
-    desc.env_source(&format!("ppo_values/{}", desc.name))
+    let src = desc
+        .env_source(&format!("ppo_values/{}", desc.name))
         .part("<generated network layout>", net.prelude())
         .part(
             "<generated PPO plan>",
             update_plan_constants(shape, net, scratch),
-        )
-        .part("<generated normalisation plan>", shape.norm_prelude())
-        .with(nn::ACT_FNS)
-        .with(nn::ACTIVATIONS)
-        .with(nn::DENSE_FORWARD)
-        .with(nn::NORM_FORWARD)
-        .with(nn::NET_FORWARD)
-        .with(shaders::COMMON)
-        .with(shaders::NORMALIZE)
-        .with(shaders::VALUES)
+        );
+    with_forward_pieces(src, shape).with(shaders::VALUES)
 }
 
 /// Uniform block of the values kernel: the minibatch-sized chunks of the batch
