@@ -1,10 +1,11 @@
 //! `cargo bench --bench nn`: the network building blocks (dense forward, input
 //! gradient, weight gradient, clipped Adam) as the PPO update runs them: one
 //! workgroup per agent, 4 agents, a 64x64 tanh layer over a minibatch of 512.
-//! Under `cargo test` it runs one small sample.
+//! Each runs with the portable dense code and, where the adapter has it (lavapipe),
+//! the subgroup code. Under `cargo test` it runs one small sample.
 
 use wgrl::gpu::{Profiler, bench};
-use wgrl::nn::kernels::{NnTest, NnTestParams, mode};
+use wgrl::nn::kernels::{DenseKernels, NnTest, NnTestParams, mode};
 use wgrl::nn::{Activation, NetLayout};
 
 fn main() {
@@ -19,7 +20,10 @@ fn main() {
     let l = layout.layers[1]; // 64 -> 64, tanh
     let m4 = m / 4;
     let region = 64 * m4;
-    let nn = NnTest::new(&ctx, &layout, agents, 3 * region).expect("nn kernel");
+    let mut codes = vec![DenseKernels::Portable];
+    if DenseKernels::for_context(&ctx) != DenseKernels::Portable {
+        codes.push(DenseKernels::for_context(&ctx));
+    }
     let base = NnTestParams {
         layer: 1,
         x: 0,
@@ -70,33 +74,39 @@ fn main() {
             0.0,
         ),
     ];
-    for (name, p, flops) in cases {
-        let rec = nn.recorder(p);
-        let t = bench::measure(1, samples, || {
-            rec.submit(&ctx);
-            ctx.wait()
-        })
-        .expect("bench");
-        let gpu_ms = profiler.as_ref().map(|pr| {
-            let ns: Vec<f64> = (0..samples.min(5))
-                .map(|_| rec.profile(&ctx, pr).expect("profile")[0].1)
-                .collect();
-            bench::median(&ns) * 1e-6
-        });
-        let total_flops = flops * agents as f64;
-        print!(
-            "nn/{name}: {agents} agents, M = {m}: median {:.3} ms",
-            t.median * 1e3
-        );
-        if let Some(ms) = gpu_ms {
-            print!(", GPU {ms:.3} ms");
-            if flops > 0.0 {
-                print!(", {:.2} GFLOP/s", total_flops / (ms * 1e-3) / 1e9);
+    for dense in codes {
+        let nn = NnTest::with_dense(&ctx, &layout, agents, 3 * region, dense).expect("nn kernel");
+        for &(name, p, flops) in &cases {
+            if name == "adam" && dense != DenseKernels::Portable {
+                continue; // Adam has no subgroup code
             }
+            let rec = nn.recorder(p);
+            let t = bench::measure(1, samples, || {
+                rec.submit(&ctx);
+                ctx.wait()
+            })
+            .expect("bench");
+            let gpu_ms = profiler.as_ref().map(|pr| {
+                let ns: Vec<f64> = (0..samples.min(5))
+                    .map(|_| rec.profile(&ctx, pr).expect("profile")[0].1)
+                    .collect();
+                bench::median(&ns) * 1e-6
+            });
+            let total_flops = flops * agents as f64;
+            print!(
+                "nn/{name} ({dense:?}): {agents} agents, M = {m}: median {:.3} ms",
+                t.median * 1e3
+            );
+            if let Some(ms) = gpu_ms {
+                print!(", GPU {ms:.3} ms");
+                if flops > 0.0 {
+                    print!(", {:.2} GFLOP/s", total_flops / (ms * 1e-3) / 1e9);
+                }
+            }
+            if name == "adam" {
+                print!(" ({pc} parameters per agent)");
+            }
+            println!();
         }
-        if name == "adam" {
-            print!(" ({pc} parameters per agent)");
-        }
-        println!();
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use wgrl::envs::{BUILTIN_ENVS, builtin};
 use wgrl::gpu::ShaderSource;
-use wgrl::nn::kernels::nn_source;
+use wgrl::nn::kernels::{DenseKernels, nn_source};
 use wgrl::nn::norm::NormKind;
 use wgrl::nn::{Activation, Arch, ModelSpec, NetLayout};
 
@@ -38,7 +38,9 @@ fn all_kernels() -> Vec<ShaderSource> {
     }
     for act in [Activation::Tanh, Activation::Relu] {
         let net = NetLayout::actor_critic(4, 2, 64, 2, act);
-        out.push(nn_source("nn_test", &net).with(wgrl::nn::shaders::NN_TEST));
+        for dense in [DenseKernels::Portable, DenseKernels::Subgroup8] {
+            out.push(nn_source("nn_test", &net, dense).with(wgrl::nn::shaders::NN_TEST));
+        }
     }
     for name in BUILTIN_ENVS {
         let desc = builtin(name).unwrap();
@@ -58,6 +60,9 @@ fn all_kernels() -> Vec<ShaderSource> {
             let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
             out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
             out.push(ppo::gae_source(&desc, &net, &shape, &rollout));
+            out.push(ppo::update_source(&desc, &net, &shape, &scratch));
+            out.push(ppo::values_source(&desc, &net, &shape, &scratch));
+            let scratch = scratch.with_dense(DenseKernels::Subgroup8);
             out.push(ppo::update_source(&desc, &net, &shape, &scratch));
             out.push(ppo::values_source(&desc, &net, &shape, &scratch));
             out.push(ppo::norm_update_source(&desc, &net, &shape));

@@ -9,6 +9,10 @@
 // feed four vec4 FMAs, and the four inputs' 2-bit states are one word per block.
 // Every input still sums over outputs in order 0..n_out.
 fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
+    if (DENSE_SG && m4 % 8u == 0u && L.n_in % 16u == 0u) {
+        dense_backward_input_sg(lid, L, pb, dy, x, xsave, dx, m4, x_act, accumulate);
+        return;
+    }
     let i4 = L.n_in / 4u;
     if (m4 % 4u == 0u) {
         let q = m4 / 4u;
@@ -62,9 +66,8 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
                 a33 += w3 * d3;
             }
             // One copy of the epilogue, not four: llvmpipe's compile time grows with copies.
-            let z = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
             for (var k = 0u; k < 4u; k++) {
-                dense_in4(i, j + k, z[k], z[4u + k], z[8u + k], z[12u + k], x, xsave, dx, m4, x_act, accumulate);
+                dense_in4(i, j + k, pick4(k, a00, a01, a02, a03), pick4(k, a10, a11, a12, a13), pick4(k, a20, a21, a22, a23), pick4(k, a30, a31, a32, a33), x, xsave, dx, m4, x_act, accumulate);
             }
         }
     } else {
@@ -114,7 +117,13 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
 fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
     let o4 = L.n_out / 4u;
     let i4 = L.n_in / 4u;
-    for (var it = lid; it < o4 * i4; it += WG) {
+    // Columns 0..i4 * 4 of the first o4 * 4 outputs: by subgroups where they fit.
+    var items = o4 * i4;
+    if (DENSE_SG && L.n_in % 32u == 0u && L.n_out % 8u == 0u) {
+        dense_weight_grad_sg(lid, L, gb, dy, x, m4);
+        items = 0u;
+    }
+    for (var it = lid; it < items; it += WG) {
         let o = (it / i4) * 4u;
         let i = (it % i4) * 4u;
         // a<output><input>

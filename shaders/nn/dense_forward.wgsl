@@ -25,6 +25,10 @@
 const NO_RES: u32 = 0xffffffffu;
 
 fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
+    if (DENSE_SG && m4 % 8u == 0u && L.n_out % 16u == 0u && L.n_in % 4u == 0u) {
+        dense_forward_sg(lid, L, pb, x, y, save, m4, keep, res);
+        return;
+    }
     let o4 = L.n_out / 4u;
     if (m4 % 4u == 0u) {
         let q = m4 / 4u;
@@ -81,9 +85,8 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
                 a33 += w3 * x3;
             }
             // One copy of the epilogue, not four: llvmpipe's compile time grows with copies.
-            let z = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
             for (var k = 0u; k < 4u; k++) {
-                dense_out4(L, o, j + k, z[k], z[4u + k], z[8u + k], z[12u + k], y, save, m4, keep, res);
+                dense_out4(L, o, j + k, pick4(k, a00, a01, a02, a03), pick4(k, a10, a11, a12, a13), pick4(k, a20, a21, a22, a23), pick4(k, a30, a31, a32, a33), y, save, m4, keep, res);
             }
         }
     } else {
@@ -195,4 +198,10 @@ fn dense_out4(L: Layer, o: u32, j: u32, z0: vec4<f32>, z1: vec4<f32>, z2: vec4<f
     scratch[y + (o + 1u) * m4 + j] = a1;
     scratch[y + (o + 2u) * m4 + j] = a2;
     scratch[y + (o + 3u) * m4 + j] = a3;
+}
+
+// Vector g (0..3) of a, b, c, d, by selects rather than by indexing a local
+// array with a runtime index (which compilers may put in memory).
+fn pick4(g: u32, a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>) -> vec4<f32> {
+    return select(select(a, b, g == 1u), select(c, d, g == 3u), g >= 2u);
 }

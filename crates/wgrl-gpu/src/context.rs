@@ -162,8 +162,9 @@ impl Context {
                 missing.join("; ")
             )));
         }
-        // Timestamps are optional: enable them when the adapter has them, for the profiler.
-        let optional = wgpu::Features::TIMESTAMP_QUERY;
+        // Optional, enabled when the adapter has them: timestamps for the profiler,
+        // subgroups for the CPU adapter's dense layers (see `subgroup_size`).
+        let optional = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP;
         let features = options.requirements.features | (adapter.features() & optional);
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
@@ -240,6 +241,13 @@ impl Context {
     /// The device's enabled features.
     pub fn features(&self) -> wgpu::Features {
         self.device.features()
+    }
+
+    /// Lanes per subgroup when the device has [`wgpu::Features::SUBGROUP`] enabled
+    /// and the adapter runs every subgroup at one size; `None` otherwise.
+    pub fn subgroup_size(&self) -> Option<u32> {
+        let (lo, hi) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
+        (self.features().contains(wgpu::Features::SUBGROUP) && lo == hi && lo > 0).then_some(lo)
     }
     /// Whether per-pass GPU timestamps are available for profiling.
     pub fn has_timestamps(&self) -> bool {

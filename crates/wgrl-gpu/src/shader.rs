@@ -113,10 +113,15 @@ impl ShaderSource {
             let notes: Vec<String> = e.notes().map(str::to_string).collect();
             self.diagnostic(&text, e.message(), &spans, &notes)
         })?;
+        // Subgroup broadcasts are allowed here (the CPU adapter's dense layers use
+        // them); wgpu checks again that the device has the feature.
         let mut validator = naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::default(),
+            naga::valid::Capabilities::default() | naga::valid::Capabilities::SUBGROUP,
         );
+        validator
+            .subgroup_stages(naga::valid::ShaderStages::COMPUTE)
+            .subgroup_operations(naga::valid::SubgroupOperationSet::BALLOT);
         let info = validator.validate(&module).map_err(|e| {
             let mut message = e.as_inner().to_string();
             let mut src = std::error::Error::source(e.as_inner());

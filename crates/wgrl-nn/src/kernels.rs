@@ -58,15 +58,64 @@ pub mod mode {
     pub const ADAM: u32 = 3;
 }
 
+/// Which code the dense layers run: the portable kernels everywhere, or with
+/// subgroup broadcasts where a layer's shape allows (`shaders/nn/dense_subgroup.wgsl`).
+/// Both give bitwise-identical results.
+///
+/// The subgroup path is for CPU adapters (lavapipe), whose storage loads are
+/// per-lane loops: in the PPO update's 32-lane workgroups it cut a
+/// `cartpole-purejaxrl` minibatch step from 1.1 to 0.72 ms (with 256-lane
+/// workgroups, as in `cargo bench --bench nn`, it is slower; see BENCHMARKS.md).
+/// It assumes 8-lane subgroups of consecutive invocations, which llvmpipe has;
+/// GPUs keep the portable kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DenseKernels {
+    /// Storage loads only; any adapter.
+    #[default]
+    Portable,
+    /// Subgroup broadcasts of weights (and output gradients) in 8-lane subgroups.
+    Subgroup8,
+}
+
+impl DenseKernels {
+    /// [`DenseKernels::Subgroup8`] on a CPU adapter whose device has subgroups of
+    /// exactly 8 lanes enabled, else [`DenseKernels::Portable`].
+    pub fn for_context(ctx: &Context) -> Self {
+        if ctx.adapter().device_type == "cpu" && ctx.subgroup_size() == Some(8) {
+            DenseKernels::Subgroup8
+        } else {
+            DenseKernels::Portable
+        }
+    }
+
+    /// The WGSL piece that goes with `dense_forward.wgsl`.
+    pub fn forward_piece(self) -> (&'static str, &'static str) {
+        match self {
+            DenseKernels::Portable => shaders::DENSE_SUBGROUP_OFF,
+            DenseKernels::Subgroup8 => shaders::DENSE_SUBGROUP,
+        }
+    }
+
+    /// The WGSL piece that goes with `dense_backward.wgsl`.
+    pub fn backward_piece(self) -> (&'static str, &'static str) {
+        match self {
+            DenseKernels::Portable => shaders::DENSE_SUBGROUP_BACKWARD_OFF,
+            DenseKernels::Subgroup8 => shaders::DENSE_SUBGROUP_BACKWARD,
+        }
+    }
+}
+
 /// The network pieces composed for `layout` (generated constants, activations,
 /// dense layers, optimiser) before a kernel body.
-pub fn nn_source(name: &str, layout: &NetLayout) -> ShaderSource {
+pub fn nn_source(name: &str, layout: &NetLayout, dense: DenseKernels) -> ShaderSource {
     ShaderSource::new(name)
         .part("<generated network layout>", layout.prelude())
         .with(shaders::ACT_FNS)
         .with(shaders::ACTIVATIONS)
         .with(shaders::DENSE_FORWARD)
         .with(shaders::DENSE_BACKWARD)
+        .with(dense.forward_piece())
+        .with(dense.backward_piece())
         .with(wgrl_gpu::shader::common::REDUCE)
         .with(shaders::OPTIM)
 }
@@ -93,9 +142,27 @@ pub struct NnTest {
 use wgrl_gpu::wgpu;
 
 impl NnTest {
-    /// Builds the kernel for `agents` agents with `scratch_vec4` vec4s of scratch each.
+    /// Builds the kernel for `agents` agents with `scratch_vec4` vec4s of scratch
+    /// each, with the dense code [`DenseKernels::for_context`] picks.
     pub fn new(ctx: &Context, layout: &NetLayout, agents: u32, scratch_vec4: u32) -> Result<Self> {
-        let src = nn_source("nn_test", layout).with(shaders::NN_TEST);
+        Self::with_dense(
+            ctx,
+            layout,
+            agents,
+            scratch_vec4,
+            DenseKernels::for_context(ctx),
+        )
+    }
+
+    /// As [`NnTest::new`], with the given dense code.
+    pub fn with_dense(
+        ctx: &Context,
+        layout: &NetLayout,
+        agents: u32,
+        scratch_vec4: u32,
+        dense: DenseKernels,
+    ) -> Result<Self> {
+        let src = nn_source("nn_test", layout, dense).with(shaders::NN_TEST);
         let kernel = Kernel::new(ctx, &src, "main", &[])?;
         let p = layout.param_count as u64 * agents as u64;
         let mut plan = ArenaPlan::new();

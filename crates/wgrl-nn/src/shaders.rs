@@ -16,6 +16,26 @@ pub const DENSE_BACKWARD: (&str, &str) = (
     "shaders/nn/dense_backward.wgsl",
     include_str!("../../../shaders/nn/dense_backward.wgsl"),
 );
+/// The dense layers' paths for 8-lane subgroups (see [`crate::kernels::DenseKernels`]).
+pub const DENSE_SUBGROUP: (&str, &str) = (
+    "shaders/nn/dense_subgroup.wgsl",
+    include_str!("../../../shaders/nn/dense_subgroup.wgsl"),
+);
+/// Their backward (input and weight gradients).
+pub const DENSE_SUBGROUP_BACKWARD: (&str, &str) = (
+    "shaders/nn/dense_subgroup_backward.wgsl",
+    include_str!("../../../shaders/nn/dense_subgroup_backward.wgsl"),
+);
+/// What composes in place of [`DENSE_SUBGROUP`] without subgroups (never called).
+pub const DENSE_SUBGROUP_OFF: (&str, &str) = (
+    "shaders/nn/dense_subgroup_off.wgsl",
+    include_str!("../../../shaders/nn/dense_subgroup_off.wgsl"),
+);
+/// What composes in place of [`DENSE_SUBGROUP_BACKWARD`] without subgroups.
+pub const DENSE_SUBGROUP_BACKWARD_OFF: (&str, &str) = (
+    "shaders/nn/dense_subgroup_backward_off.wgsl",
+    include_str!("../../../shaders/nn/dense_subgroup_backward_off.wgsl"),
+);
 /// Workgroup reductions, global grad-norm and Adam.
 pub const OPTIM: (&str, &str) = (
     "shaders/nn/optim.wgsl",

@@ -4,7 +4,9 @@ use wgrl_gpu::{Context, ContextOptions};
 use wgrl_nn::activation::ActKind;
 use wgrl_nn::cpu;
 use wgrl_nn::init::init_params;
-use wgrl_nn::kernels::{NnTest, NnTestParams, from_feature_major, mode, to_feature_major};
+use wgrl_nn::kernels::{
+    DenseKernels, NnTest, NnTestParams, from_feature_major, mode, to_feature_major,
+};
 use wgrl_nn::{Activation, NetLayout};
 
 fn ctx() -> Context {
@@ -38,22 +40,54 @@ fn assert_close(gpu: &[f32], cpu: &[f32], what: &str) {
 
 #[test]
 fn layers_with_every_activation_match_cpu_forward_and_backward() {
+    let ctx = ctx();
+    layers_match_cpu(&ctx, 70, DenseKernels::Portable, &[(20, 5), (32, 8)]);
+}
+
+/// The subgroup dense code (picked on lavapipe) on layers it covers (64 wide, 8
+/// and 16 sample blocks), against the CPU and bit for bit against the portable code.
+#[test]
+fn subgroup_dense_layers_match_cpu_and_the_portable_code() {
+    let ctx = ctx();
+    let dense = DenseKernels::for_context(&ctx);
+    if ctx.adapter().device_type == "cpu" && ctx.subgroup_size() == Some(8) {
+        assert_eq!(dense, DenseKernels::Subgroup8);
+    }
+    let cases = [(32, 8), (64, 16)];
+    let fast = layers_match_cpu(&ctx, 64, dense, &cases);
+    let portable = layers_match_cpu(&ctx, 64, DenseKernels::Portable, &cases);
+    assert!(
+        fast == portable,
+        "the {dense:?} and portable dense code differ"
+    );
+}
+
+/// Runs a width-`width` actor's three layers forward and backward for every
+/// activation and each (samples, sample blocks) case, checks them against the
+/// CPU reference and returns every case's scratch and optimiser state.
+fn layers_match_cpu(
+    ctx: &Context,
+    width: u32,
+    dense: DenseKernels,
+    cases: &[(usize, u32)],
+) -> Vec<(Vec<[f32; 4]>, Vec<f32>)> {
+    let mut results = Vec::new();
+    let wd = width as usize;
     // The actor of a width-70 net: 70 = 17 blocks of four + 2 leftover outputs,
     // and a 3-action head, so both the blocked and the leftover paths (and their
     // 2-bit words) are exercised; 5 sample blocks take the kernels' one-block
     // items, 8 their four-block items. Each layer's forward saves what its
     // activation's backward needs; the next layer's input gradient reads it back.
-    let ctx = ctx();
-    for (act, (m, m4)) in ActKind::ALL
+    for (act, &(m, m4)) in ActKind::ALL
         .into_iter()
-        .flat_map(|a| [(a, (20usize, 5u32)), (a, (32, 8))])
+        .flat_map(|a| cases.iter().map(move |c| (a, c)))
     {
-        let layout = NetLayout::actor_critic(5, 3, 70, 2, act);
+        let layout = NetLayout::actor_critic(5, 3, width, 2, act);
         let w = layout.max_width();
         let region = w * m4; // vec4s per activation region
         // Regions: X, Y0, Y1, Y2, S0, S1, D (dy), D1, D0.
         let off = |k: u32| k * region;
-        let nn = NnTest::new(&ctx, &layout, 1, 9 * region).unwrap();
+        let nn = NnTest::with_dense(ctx, &layout, 1, 9 * region, dense).unwrap();
         let mut params = init_params(&layout, 1, 11);
         for (k, v) in params.iter_mut().enumerate() {
             *v += 0.02 * ((k % 13) as f32 - 6.0);
@@ -118,7 +152,7 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
             x_act: 1,
             ..p
         });
-        // Layer 1's weights (70 x 70: blocks of four outputs x four inputs, then
+        // Layer 1's weights (width x width, with 70: blocks of four outputs x four inputs, then
         // two leftover inputs and the bias) from its output gradient in D1.
         nn.run(NnTestParams {
             mode: mode::WEIGHT_GRAD,
@@ -134,11 +168,11 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
         let region_of = |k: u32, n: usize| {
             from_feature_major(&out[off(k) as usize..off(k) as usize + n * m / 4], m, n)
         };
-        for (k, n) in [(1u32, 70usize), (2, 70), (3, 3)] {
+        for (k, n) in [(1u32, wd), (2, wd), (3, 3)] {
             assert_close(
                 &region_of(k, n),
                 &acts[k as usize],
-                &format!("{act:?} forward of layer {}", k - 1),
+                &format!("{dense:?} {act:?} M = {m} forward of layer {}", k - 1),
             );
         }
         let ls = &layout.layers;
@@ -150,13 +184,13 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
         };
         let d1 = cpu::dense_backward_input(&ls[2], &params, &dy2, Some(&deriv(1)), m);
         assert_close(
-            &region_of(7, 70),
+            &region_of(7, wd),
             &d1,
             &format!("{act:?} input gradient of layer 2"),
         );
         let d0 = cpu::dense_backward_input(&ls[1], &params, &d1, Some(&deriv(0)), m);
         assert_close(
-            &region_of(8, 70),
+            &region_of(8, wd),
             &d0,
             &format!("{act:?} input gradient of layer 1"),
         );
@@ -172,7 +206,9 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
                 &format!("{act:?} weight gradient of layer {li} (M = {m})"),
             );
         }
+        results.push((out, opt));
     }
+    results
 }
 
 #[test]

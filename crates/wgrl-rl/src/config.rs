@@ -263,6 +263,16 @@ pub struct PpoConfig {
     /// (CPU cores on a CPU adapter), else 1. Results are bitwise the same either way.
     #[serde(default)]
     pub update_groups: u32,
+    /// Whether the dense layers of the update and values kernels may use subgroup
+    /// broadcasts where the adapter allows it (a CPU adapter with 8-lane subgroups,
+    /// such as lavapipe; see `wgrl_nn::kernels::DenseKernels`). `false` keeps the
+    /// portable kernels. Results are bitwise the same either way.
+    #[serde(default = "default_true")]
+    pub subgroups: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Network shape (shared by the policy and value networks).
@@ -348,6 +358,7 @@ impl Default for PpoConfig {
             norm_obs: false,
             norm_reward: false,
             update_groups: 0,
+            subgroups: true,
         }
     }
 }

@@ -11,6 +11,7 @@ use wgrl_gpu::{
     Arena, ArenaPlan, Category, Context, Kernel, ParamBuffer, ParamTable, Recorder, ShaderSource,
     Slot, wgpu,
 };
+use wgrl_nn::kernels::DenseKernels;
 use wgrl_nn::{NetLayout, ScratchPlan, budget, shaders as nn};
 
 /// The PPO WGSL pieces in `shaders/rl`, embedded at build time.
@@ -373,6 +374,8 @@ pub struct ScratchLayout {
     pub wg: u32,
     /// Workgroups per agent: 1 (actor and critic in one) or 2 (one each).
     pub groups: u32,
+    /// The dense layers' code in the update and values kernels.
+    pub dense: DenseKernels,
 }
 
 impl ScratchLayout {
@@ -394,7 +397,14 @@ impl ScratchLayout {
             stride: sumsq + 4,
             wg,
             groups,
+            dense: DenseKernels::Portable,
         }
+    }
+
+    /// This layout with the dense layers' code `dense`.
+    pub fn with_dense(mut self, dense: DenseKernels) -> Self {
+        self.dense = dense;
+        self
     }
 
     /// vec4s of scratch the update needs per agent (every workgroup's block).
@@ -652,18 +662,20 @@ pub fn rollout_source(
         .part("<generated network layout>", net.prelude())
         .part("<generated rollout plan>", rollout.prelude(net))
         .part("<generated network passes>", rollout.plan.forward_wgsl(net));
-    with_forward_pieces(src, shape)
+    // The rollout's few envs per workgroup never fit the subgroup path.
+    with_forward_pieces(src, shape, DenseKernels::Portable)
         .with(head_sources(desc)[0])
         .with(shaders::ROLLOUT)
 }
 
 // What a forward-only PPO kernel (rollout, values) adds to its plan: the
 // normalisation constants, the layers and the forward table's runner.
-fn with_forward_pieces(src: ShaderSource, shape: &PpoShape) -> ShaderSource {
+fn with_forward_pieces(src: ShaderSource, shape: &PpoShape, dense: DenseKernels) -> ShaderSource {
     src.part("<generated normalisation plan>", shape.norm_prelude())
         .with(nn::ACT_FNS)
         .with(nn::ACTIVATIONS)
         .with(nn::DENSE_FORWARD)
+        .with(dense.forward_piece())
         .with(nn::NORM_FORWARD)
         .with(nn::NET_FORWARD)
         .with(shaders::COMMON)
@@ -776,6 +788,8 @@ pub fn update_source(
         .with(nn::ACTIVATIONS)
         .with(nn::DENSE_FORWARD)
         .with(nn::DENSE_BACKWARD)
+        .with(scratch.dense.forward_piece())
+        .with(scratch.dense.backward_piece())
         .with(nn::NORM_FORWARD)
         .with(nn::NORM_BACKWARD)
         .with(nn::NET_FORWARD)
@@ -803,7 +817,7 @@ pub fn values_source(
             "<generated PPO plan>",
             update_plan_constants(shape, net, scratch),
         );
-    with_forward_pieces(src, shape).with(shaders::VALUES)
+    with_forward_pieces(src, shape, scratch.dense).with(shaders::VALUES)
 }
 
 /// Uniform block of the values kernel: the minibatch-sized chunks of the batch

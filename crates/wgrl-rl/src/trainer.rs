@@ -17,6 +17,7 @@ use wgrl_gpu::{
     Arena, ArenaLimits, ArenaPlan, AsyncReadback, Context, GpuError, GpuSlice, MemoryReport,
     Recorder, wgpu,
 };
+use wgrl_nn::kernels::DenseKernels;
 use wgrl_nn::norm::NormKind;
 use wgrl_nn::{Activation, ActivationMemory, Arch, ModelSpec, NetLayout, init::init_params};
 
@@ -498,6 +499,16 @@ fn update_memory(scratch: &ScratchLayout, agents: u32) -> ActivationMemory {
         .times(agents)
 }
 
+/// How a run's update is built: whether there is one (evaluation has none), its
+/// workgroups per agent (`ppo.update_groups`) and whether its dense layers may use
+/// subgroups (`ppo.subgroups`).
+#[derive(Clone, Copy)]
+struct UpdateOptions {
+    enabled: bool,
+    groups: u32,
+    subgroups: bool,
+}
+
 /// Plans and allocates a run's arena, builds its kernels and writes the envs'
 /// default parameters: what training and evaluation share.
 fn build_run(
@@ -506,10 +517,13 @@ fn build_run(
     net: &NetLayout,
     shape: &PpoShape,
     seed: u32,
-    with_update: bool,
-    groups: u32,
+    update: UpdateOptions,
 ) -> Result<(Arena, PpoSlots, PpoKernels, ActivationMemory), TrainError> {
-    let run = plan_run(desc, net, shape, &ctx.adapter().device_type, groups)?;
+    let with_update = update.enabled;
+    let mut run = plan_run(desc, net, shape, &ctx.adapter().device_type, update.groups)?;
+    if update.subgroups {
+        run.scratch.dense = DenseKernels::for_context(ctx);
+    }
     check_plan(ctx, desc, net, shape, &run)?;
     let arena = Arena::new(ctx, &run.arena)?;
     let slots = run.slots;
@@ -570,8 +584,11 @@ impl Trainer {
             &net,
             &shape,
             config.seed,
-            true,
-            config.ppo.update_groups,
+            UpdateOptions {
+                enabled: true,
+                groups: config.ppo.update_groups,
+                subgroups: config.ppo.subgroups,
+            },
         )?;
         arena.write(
             slots.params,
@@ -1195,7 +1212,18 @@ fn greedy_returns(
         norm_obs: config.ppo.norm_obs,
         norm_reward: false,
     };
-    let (arena, slots, kernels, _) = build_run(ctx, desc, &net, &shape, seed, false, 1)?;
+    let (arena, slots, kernels, _) = build_run(
+        ctx,
+        desc,
+        &net,
+        &shape,
+        seed,
+        UpdateOptions {
+            enabled: false,
+            groups: 1,
+            subgroups: false,
+        },
+    )?;
     arena.write(slots.params, &ck.params)?;
     arena.write(slots.hyper, &hyper_of(config))?;
     if let Some(p) = params {
