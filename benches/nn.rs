@@ -21,8 +21,9 @@ fn main() {
     let m4 = m / 4;
     let region = 64 * m4;
     let mut codes = vec![DenseKernels::Portable];
-    if DenseKernels::for_context(&ctx) != DenseKernels::Portable {
-        codes.push(DenseKernels::for_context(&ctx));
+    let picked = DenseKernels::for_context(&ctx);
+    if picked != DenseKernels::Portable {
+        codes.push(picked);
     }
     let base = NnTestParams {
         layer: 1,

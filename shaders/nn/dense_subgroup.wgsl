@@ -10,7 +10,10 @@
 // (an extract and a splat on llvmpipe) hands them to the others: a lane covers
 // 16 outputs (or inputs) of one sample block per activation load instead of 4.
 // Every subgroup's lanes are all active at each broadcast: item counts are
-// multiples of 8 and 8 consecutive items share their weights.
+// multiples of 8 and 8 consecutive items share their weights. A lane runs no
+// more loop iterations here than in the portable code, which is what
+// wgrl_nn::budget counts against lavapipe's loop cap. The per-output lines are
+// unrolled on purpose (WGSL has no unroll; each broadcast needs a constant lane).
 const DENSE_SG: bool = true;
 
 // Forward, when m4 % 8 == 0, n_out % 16 == 0 and n_in % 4 == 0. Item: outputs

@@ -73,10 +73,10 @@ fn layers_match_cpu(
 ) -> Vec<(Vec<[f32; 4]>, Vec<f32>)> {
     let mut results = Vec::new();
     let wd = width as usize;
-    // The actor of a width-70 net: 70 = 17 blocks of four + 2 leftover outputs,
-    // and a 3-action head, so both the blocked and the leftover paths (and their
-    // 2-bit words) are exercised; 5 sample blocks take the kernels' one-block
-    // items, 8 their four-block items. Each layer's forward saves what its
+    // The actor: at width 70 = 17 blocks of four + 2 leftover outputs, and a
+    // 3-action head, so both the blocked and the leftover paths (and their 2-bit
+    // words) are exercised; 5 sample blocks take the kernels' one-block items, 8
+    // their four-block items; width 64 with 8 or 16 blocks fits the subgroup code. Each layer's forward saves what its
     // activation's backward needs; the next layer's input gradient reads it back.
     for (act, &(m, m4)) in ActKind::ALL
         .into_iter()
@@ -152,8 +152,8 @@ fn layers_match_cpu(
             x_act: 1,
             ..p
         });
-        // Layer 1's weights (width x width, with 70: blocks of four outputs x four inputs, then
-        // two leftover inputs and the bias) from its output gradient in D1.
+        // Layer 1's weights (width x width; at 70, blocks of four outputs x four
+        // inputs, then two leftover inputs and the bias) from its output gradient in D1.
         nn.run(NnTestParams {
             mode: mode::WEIGHT_GRAD,
             layer: 1,

@@ -519,7 +519,6 @@ fn build_run(
     seed: u32,
     update: UpdateOptions,
 ) -> Result<(Arena, PpoSlots, PpoKernels, ActivationMemory), TrainError> {
-    let with_update = update.enabled;
     let mut run = plan_run(desc, net, shape, &ctx.adapter().device_type, update.groups)?;
     if update.subgroups {
         run.scratch.dense = DenseKernels::for_context(ctx);
@@ -537,7 +536,7 @@ fn build_run(
         seed,
         &arena,
         &slots,
-        with_update,
+        update.enabled,
     )?;
     slots
         .env
