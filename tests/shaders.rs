@@ -145,3 +145,37 @@ fn every_shader_file_is_used_by_a_validated_kernel() {
         "shader files no validated kernel uses: {unused:?}"
     );
 }
+
+/// A run's length reaches the kernels through uniforms, never their text: the
+/// drivers' shader caches key on the text, so another `--total-steps` must reuse
+/// the compiled kernels (on lavapipe the PPO kernels take seconds to compile).
+#[test]
+fn kernel_text_does_not_depend_on_the_run_length() {
+    use wgrl::rl::ppo::{self, RolloutLayout, ScratchLayout};
+    let desc = builtin("CartPole-v1").unwrap();
+    let net = NetLayout::actor_critic(desc.obs_dim, desc.num_actions(), 64, 2, Activation::Tanh);
+    let texts = |iterations: u32| -> Vec<String> {
+        let shape = wgrl::rl::ppo::PpoShape {
+            iterations,
+            ..small_shape(false)
+        };
+        let scratch = ScratchLayout::new(&net, shape.m4(), ppo::UPDATE_WG, 2)
+            .with_dense(DenseKernels::Subgroup8);
+        let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
+        [
+            ppo::rollout_source(&desc, &net, &shape, &rollout),
+            ppo::gae_source(&desc, &net, &shape, &rollout),
+            ppo::update_source(&desc, &net, &shape, &scratch),
+            ppo::values_source(&desc, &net, &shape, &scratch),
+            ppo::norm_update_source(&desc, &net, &shape),
+        ]
+        .iter()
+        .map(|k| k.text())
+        .collect()
+    };
+    let short = texts(10);
+    let long = texts(976);
+    for (a, b) in short.iter().zip(&long) {
+        assert_eq!(a, b, "a kernel's text changed with the planned iterations");
+    }
+}

@@ -23,7 +23,7 @@ struct UpdateParams {
     is_first: u32,
     is_last: u32, // ends with the last Adam step and the statistics
     groups: u32,  // workgroups per agent in this dispatch: GROUPS, or 1 in the tail
-    _pad: u32,
+    iterations: u32, // planned iterations (a uniform: a new run length reuses the compiled kernel)
 }
 
 const RECENT: u32 = 100u;
@@ -140,7 +140,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var lr = hp.lr;
     if (ANNEAL_LR) {
         // Linear to 0 over the planned iterations; never negative if training runs on.
-        lr = hp.lr * max(0.0, 1.0 - f32(iteration) / f32(ITERATIONS));
+        lr = hp.lr * max(0.0, 1.0 - f32(iteration) / f32(U.iterations));
     }
     let inv_m = 1.0 / f32(M);
     // Per-invocation running sums: (policy loss, value loss, entropy, approx KL),
