@@ -14,6 +14,33 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
         return;
     }
     let i4 = L.n_in / 4u;
+    // Left out at compile time when no step of the kernel's plan takes it.
+    if (DENSE_DX_BLOCKS) {
+        dense_backward_input_blocks(lid, L, pb, dy, x, xsave, dx, m4, x_act, accumulate);
+    }
+    // Inputs left over when n_in is not a multiple of 4.
+    let rest = (L.n_in - i4 * 4u) * m4;
+    for (var it = lid; it < rest; it += WG) {
+        let i = i4 * 4u + it / m4;
+        let j = it % m4;
+        var acc = vec4<f32>(0.0);
+        for (var o = 0u; o < L.n_out; o++) {
+            acc += params[pb + L.w + o * L.n_in + i] * scratch[dy + o * m4 + j];
+        }
+        if (x_act) {
+            acc *= act_deriv4(x, xsave, i, j, m4);
+        }
+        if (accumulate) {
+            acc += scratch[dx + i * m4 + j];
+        }
+        scratch[dx + i * m4 + j] = acc;
+    }
+}
+
+// Inputs 0..n_in - n_in % 4 of a layer whose input gradient does not take the
+// subgroup path, four at a time.
+fn dense_backward_input_blocks(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
+    let i4 = L.n_in / 4u;
     if (m4 % 4u == 0u) {
         let q = m4 / 4u;
         for (var it = lid; it < i4 * q; it += WG) {
@@ -89,23 +116,6 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
             }
             dense_in4(i, j, a0, a1, a2, a3, x, xsave, dx, m4, x_act, accumulate);
         }
-    }
-    // Inputs left over when n_in is not a multiple of 4.
-    let rest = (L.n_in - i4 * 4u) * m4;
-    for (var it = lid; it < rest; it += WG) {
-        let i = i4 * 4u + it / m4;
-        let j = it % m4;
-        var acc = vec4<f32>(0.0);
-        for (var o = 0u; o < L.n_out; o++) {
-            acc += params[pb + L.w + o * L.n_in + i] * scratch[dy + o * m4 + j];
-        }
-        if (x_act) {
-            acc *= act_deriv4(x, xsave, i, j, m4);
-        }
-        if (accumulate) {
-            acc += scratch[dx + i * m4 + j];
-        }
-        scratch[dx + i * m4 + j] = acc;
     }
 }
 

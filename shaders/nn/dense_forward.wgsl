@@ -30,6 +30,46 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
         return;
     }
     let o4 = L.n_out / 4u;
+    // Paths a kernel's plan never takes are left out at compile time
+    // (DENSE_FWD_BLOCKS, DENSE_FWD_REST_ACT: generated from its layers' shapes),
+    // since llvmpipe's compile time grows faster than the code.
+    if (DENSE_FWD_BLOCKS) {
+        dense_forward_blocks(lid, L, pb, x, y, save, m4, keep, res);
+    }
+    // The last n_out % 4 outputs (the heads, or an odd width): with an activation,
+    // one item per sample block covers all of them, so their 2-bit states still
+    // share one word.
+    let rest = L.n_out - o4 * 4u;
+    if (rest == 0u) {
+        return;
+    }
+    if (L.act == 0u) {
+        // No states to pack (a head): an item per output and sample block, so the
+        // outputs run side by side when there are few blocks (a rollout's).
+        for (var it = lid; it < rest * m4; it += WG) {
+            let o = o4 * 4u + it / m4;
+            let j = it % m4;
+            var acc = vec4<f32>(params[pb + L.b + o]);
+            let row = pb + L.w + o * L.n_in;
+            for (var i = 0u; i < L.n_in; i++) {
+                acc += params[row + i] * scratch[x + i * m4 + j];
+            }
+            if (res != NO_RES) {
+                acc += scratch[res + o * m4 + j];
+            }
+            scratch[y + o * m4 + j] = acc;
+        }
+        return;
+    }
+    if (DENSE_FWD_REST_ACT) {
+        dense_forward_rest_act(lid, L, pb, x, y, save, m4, keep, res, o4, rest);
+    }
+}
+
+// Outputs 0..n_out - n_out % 4 of a layer that does not take the subgroup path,
+// four at a time.
+fn dense_forward_blocks(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
+    let o4 = L.n_out / 4u;
     if (m4 % 4u == 0u) {
         let q = m4 / 4u;
         for (var it = lid; it < o4 * q; it += WG) {
@@ -111,31 +151,11 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
             dense_out4(L, o, j, a0, a1, a2, a3, y, save, m4, keep, res);
         }
     }
-    // The last n_out % 4 outputs (the heads, or an odd width): with an activation,
-    // one item per sample block covers all of them, so their 2-bit states still
-    // share one word.
-    let rest = L.n_out - o4 * 4u;
-    if (rest == 0u) {
-        return;
-    }
-    if (L.act == 0u) {
-        // No states to pack (a head): an item per output and sample block, so the
-        // outputs run side by side when there are few blocks (a rollout's).
-        for (var it = lid; it < rest * m4; it += WG) {
-            let o = o4 * 4u + it / m4;
-            let j = it % m4;
-            var acc = vec4<f32>(params[pb + L.b + o]);
-            let row = pb + L.w + o * L.n_in;
-            for (var i = 0u; i < L.n_in; i++) {
-                acc += params[row + i] * scratch[x + i * m4 + j];
-            }
-            if (res != NO_RES) {
-                acc += scratch[res + o * m4 + j];
-            }
-            scratch[y + o * m4 + j] = acc;
-        }
-        return;
-    }
+}
+
+// The last `rest` outputs of a layer with an activation, one item per sample
+// block, so that their 2-bit states share one word.
+fn dense_forward_rest_act(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32, o4: u32, rest: u32) {
     let mode = act_save_mode();
     for (var j = lid; j < m4; j += WG) {
         var word = 0u;

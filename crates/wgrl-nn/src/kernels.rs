@@ -2,7 +2,7 @@
 //! gradient, weight gradient, clipped Adam) with one workgroup per agent, so the
 //! WGSL the fused training kernels use can be tested against [`crate::cpu`] and benchmarked.
 
-use crate::layout::NetLayout;
+use crate::layout::{LayerLayout, NetLayout};
 use crate::shaders;
 use bytemuck::{Pod, Zeroable};
 use wgrl_gpu::{
@@ -103,6 +103,27 @@ impl DenseKernels {
             DenseKernels::Subgroup8 => shaders::DENSE_SUBGROUP_BACKWARD,
         }
     }
+
+    /// Whether a layer's forward over `m4` sample blocks takes the subgroup path
+    /// (the condition in `dense_forward.wgsl`).
+    pub fn forward_fits(self, l: &LayerLayout, m4: u32) -> bool {
+        self == DenseKernels::Subgroup8
+            && m4.is_multiple_of(8)
+            && l.n_out.is_multiple_of(16)
+            && l.n_in.is_multiple_of(4)
+    }
+
+    /// Whether a layer's input gradient over `m4` sample blocks takes the
+    /// subgroup path (the condition in `dense_backward.wgsl`).
+    pub fn input_grad_fits(self, l: &LayerLayout, m4: u32) -> bool {
+        self == DenseKernels::Subgroup8 && m4.is_multiple_of(8) && l.n_in.is_multiple_of(16)
+    }
+
+    /// The dense layers' path switches with every path kept, for kernels whose
+    /// layer shapes or sample blocks are only known at run time (see
+    /// [`ScratchPlan::dense_paths_wgsl`](crate::program::ScratchPlan::dense_paths_wgsl)).
+    pub const ALL_PATHS: &'static str = "const DENSE_FWD_BLOCKS: bool = true;\n\
+        const DENSE_FWD_REST_ACT: bool = true;\nconst DENSE_DX_BLOCKS: bool = true;\n";
 }
 
 /// The network pieces composed for `layout` (generated constants, activations,
@@ -110,6 +131,7 @@ impl DenseKernels {
 pub fn nn_source(name: &str, layout: &NetLayout, dense: DenseKernels) -> ShaderSource {
     ShaderSource::new(name)
         .part("<generated network layout>", layout.prelude())
+        .part("<generated dense paths>", DenseKernels::ALL_PATHS)
         .with(shaders::ACT_FNS)
         .with(shaders::ACTIVATIONS)
         .with(shaders::DENSE_FORWARD)

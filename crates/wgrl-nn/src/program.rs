@@ -11,6 +11,7 @@
 //! region updated in place. [`ScratchPlan::memory`] reports the saved bytes per layer.
 
 use crate::budget;
+use crate::kernels::DenseKernels;
 use crate::layout::{NetLayout, Op};
 use std::fmt;
 use std::fmt::Write as _;
@@ -459,6 +460,49 @@ impl ScratchPlan {
         )
     }
 
+    /// WGSL constants that switch off the portable dense paths no step of this
+    /// plan takes with `dense` (`DENSE_FWD_BLOCKS`: a forward's four-output
+    /// blocks; `DENSE_FWD_REST_ACT`: the last `n_out % 4` outputs of a layer with
+    /// an activation; `DENSE_DX_BLOCKS`: an input gradient's four-input blocks).
+    /// Only code size changes: llvmpipe's compile time grows faster than a
+    /// kernel's code, and the dense functions serve every layer of a table.
+    pub fn dense_paths_wgsl(&self, net: &NetLayout, dense: DenseKernels) -> String {
+        let m4 = self.m4;
+        let forward: Vec<_> = net
+            .programs
+            .iter()
+            .flat_map(|p| &p.ops)
+            .filter_map(|(_, op)| match *op {
+                Op::Dense { layer, .. } => Some(&net.layers[layer]),
+                Op::Norm { .. } => None,
+            })
+            .collect();
+        let fwd_blocks = forward
+            .iter()
+            .any(|l| l.n_out >= 4 && !dense.forward_fits(l, m4));
+        let fwd_rest_act = forward.iter().any(|l| l.n_out % 4 != 0 && l.act);
+        let dx_blocks = self.back.iter().any(|b| match *b {
+            Back::Dense {
+                net: n,
+                op,
+                dx: Some(_),
+                ..
+            } => {
+                let Op::Dense { layer, .. } = net.programs[n].ops[op].1 else {
+                    unreachable!()
+                };
+                let l = &net.layers[layer];
+                l.n_in >= 4 && !dense.input_grad_fits(l, m4)
+            }
+            _ => false,
+        });
+        format!(
+            "const DENSE_FWD_BLOCKS: bool = {fwd_blocks};\n\
+             const DENSE_FWD_REST_ACT: bool = {fwd_rest_act};\n\
+             const DENSE_DX_BLOCKS: bool = {dx_blocks};\n"
+        )
+    }
+
     /// Loop iterations one invocation of a `wg`-wide workgroup runs in the forward
     /// pass of every network.
     pub fn forward_iterations(&self, net: &NetLayout, wg: u32) -> u64 {
@@ -578,6 +622,28 @@ mod tests {
     use crate::Activation;
     use crate::layout::{Arch, ModelSpec};
     use crate::norm::NormKind;
+
+    #[test]
+    fn dense_paths_keep_exactly_the_portable_code_a_plan_takes() {
+        let paths = |net: &NetLayout, m4: u32, dense: DenseKernels| {
+            let text = ScratchPlan::new(net, m4, true).dense_paths_wgsl(net, dense);
+            ["DENSE_FWD_BLOCKS", "DENSE_FWD_REST_ACT", "DENSE_DX_BLOCKS"]
+                .map(|name| text.contains(&format!("const {name}: bool = true;")))
+        };
+        // 64-64 tanh over 32 sample blocks: with subgroups every hidden layer and
+        // every input gradient (64 inputs) takes the subgroup path; the heads'
+        // 2 and 1 outputs take the no-activation rest path, which is always kept.
+        let net = NetLayout::actor_critic(4, 2, 64, 2, Activation::Tanh);
+        assert_eq!(paths(&net, 32, DenseKernels::Subgroup8), [false; 3]);
+        assert_eq!(paths(&net, 32, DenseKernels::Portable), [true, false, true]);
+        // 4 sample blocks (16 samples) do not fit the subgroup path.
+        assert_eq!(paths(&net, 4, DenseKernels::Subgroup8), [true, false, true]);
+        // Width 70: 70 % 4 outputs after the blocks, with an activation; 70
+        // inputs do not fit the subgroup input gradient.
+        let odd = NetLayout::actor_critic(4, 2, 70, 2, Activation::Tanh);
+        assert_eq!(paths(&odd, 32, DenseKernels::Subgroup8), [true, true, true]);
+        assert_eq!(DenseKernels::ALL_PATHS.matches("= true;").count(), 3);
+    }
 
     fn residual(act: Activation, norm: NormKind) -> NetLayout {
         let model = ModelSpec {

@@ -665,7 +665,11 @@ pub fn rollout_source(
         .env_source(&format!("ppo_rollout/{}", desc.name))
         .part("<generated network layout>", net.prelude())
         .part("<generated rollout plan>", rollout.prelude(net))
-        .part("<generated network passes>", rollout.plan.forward_wgsl(net));
+        .part("<generated network passes>", rollout.plan.forward_wgsl(net))
+        .part(
+            "<generated dense paths>",
+            rollout.plan.dense_paths_wgsl(net, DenseKernels::Portable),
+        );
     // The rollout's few envs per workgroup never fit the subgroup path.
     with_forward_pieces(src, shape, DenseKernels::Portable)
         .with(head_sources(desc)[0])
@@ -786,6 +790,10 @@ pub fn update_source(
         .with(common::SHUFFLE)
         .part("<generated network layout>", net.prelude())
         .part("<generated PPO plan>", update_prelude(shape, net, scratch))
+        .part(
+            "<generated dense paths>",
+            scratch.plan.dense_paths_wgsl(net, scratch.dense),
+        )
         .part("<generated normalisation plan>", shape.norm_prelude())
         .with(nn::ACT_FNS)
         .with(nn::ACTIVATIONS)
@@ -819,6 +827,10 @@ pub fn values_source(
         .part(
             "<generated PPO plan>",
             update_plan_constants(shape, net, scratch),
+        )
+        .part(
+            "<generated dense paths>",
+            scratch.plan.dense_paths_wgsl(net, scratch.dense),
         );
     with_forward_pieces(src, shape, scratch.dense).with(shaders::VALUES)
 }
