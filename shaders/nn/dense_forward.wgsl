@@ -16,12 +16,6 @@
 // is NO_RES (a residual connection; res may be y itself, updated in place). With
 // `keep`, what the activation's backward needs is written to the layer's save
 // region (see activations.wgsl).
-// Items compute four output neurons for four blocks of four samples when m4 is a
-// multiple of 4 (else for one block), so every weight load feeds four vec4 FMAs and
-// every input load four (on lavapipe, per-lane loads are scalar loops over the
-// lanes: reuse is what makes this fast), and four outputs' 2-bit states fill
-// exactly one word per block. Each output still sums its inputs in order 0..n_in,
-// so the blocking does not change a bit of the result.
 const NO_RES: u32 = 0xffffffffu;
 
 fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
@@ -66,8 +60,13 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
     }
 }
 
-// Outputs 0..n_out - n_out % 4 of a layer that does not take the subgroup path,
-// four at a time.
+// Outputs 0..n_out - n_out % 4 of a layer that does not take the subgroup path.
+// Items compute four output neurons for four blocks of four samples when m4 is a
+// multiple of 4 (else for one block), so every weight load feeds four vec4 FMAs and
+// every input load four (on lavapipe, per-lane loads are scalar loops over the
+// lanes: reuse is what makes this fast), and four outputs' 2-bit states fill
+// exactly one word per block. Each output still sums its inputs in order 0..n_in,
+// so the blocking does not change a bit of the result.
 fn dense_forward_blocks(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
     let o4 = L.n_out / 4u;
     if (m4 % 4u == 0u) {
