@@ -665,21 +665,25 @@ pub fn rollout_source(
         .env_source(&format!("ppo_rollout/{}", desc.name))
         .part("<generated network layout>", net.prelude())
         .part("<generated rollout plan>", rollout.prelude(net))
-        .part("<generated network passes>", rollout.plan.forward_wgsl(net))
-        .part(
-            "<generated dense paths>",
-            rollout.plan.dense_paths_wgsl(net, DenseKernels::Portable),
-        );
+        .part("<generated network passes>", rollout.plan.forward_wgsl(net));
     // The rollout's few envs per workgroup never fit the subgroup path.
-    with_forward_pieces(src, shape, DenseKernels::Portable)
+    with_forward_pieces(src, net, &rollout.plan, shape, DenseKernels::Portable)
         .with(head_sources(desc)[0])
         .with(shaders::ROLLOUT)
 }
 
-// What a forward-only PPO kernel (rollout, values) adds to its plan: the
-// normalisation constants, the layers and the forward table's runner.
-fn with_forward_pieces(src: ShaderSource, shape: &PpoShape, dense: DenseKernels) -> ShaderSource {
-    src.part("<generated normalisation plan>", shape.norm_prelude())
+// What a forward-only PPO kernel (rollout, values) adds to its plan: the dense
+// paths `plan` takes with `dense`, the normalisation constants, the layers and
+// the forward table's runner.
+fn with_forward_pieces(
+    src: ShaderSource,
+    net: &NetLayout,
+    plan: &ScratchPlan,
+    shape: &PpoShape,
+    dense: DenseKernels,
+) -> ShaderSource {
+    src.part("<generated dense paths>", plan.dense_paths_wgsl(net, dense))
+        .part("<generated normalisation plan>", shape.norm_prelude())
         .with(nn::ACT_FNS)
         .with(nn::ACTIVATIONS)
         .with(nn::DENSE_FORWARD)
@@ -827,12 +831,8 @@ pub fn values_source(
         .part(
             "<generated PPO plan>",
             update_plan_constants(shape, net, scratch),
-        )
-        .part(
-            "<generated dense paths>",
-            scratch.plan.dense_paths_wgsl(net, scratch.dense),
         );
-    with_forward_pieces(src, shape, scratch.dense).with(shaders::VALUES)
+    with_forward_pieces(src, net, &scratch.plan, shape, scratch.dense).with(shaders::VALUES)
 }
 
 /// Uniform block of the values kernel: the minibatch-sized chunks of the batch
