@@ -653,7 +653,7 @@ impl NetLayout {
             .unwrap_or(1)
     }
 
-    /// The WGSL constants describing this layout (`NET` and `NORMS`, the layers
+    /// The WGSL declarations describing this layout (`NET` and `NORMS`, the layers
     /// the step tables index, `PARAMS_PER_AGENT` (all words), `TRAINABLE`,
     /// `LOG_STD_OFF`, `STATE_OFF`, `ACT_KIND`).
     pub fn prelude(&self) -> String {
@@ -671,8 +671,12 @@ impl NetLayout {
                 .map(|n| format!("NormL({}u, {}u, {}u, {}u)", n.h, n.g, n.b, n.kind.id()))
                 .collect()
         };
+        // The tables are private variables, not consts: kernels index them at
+        // run time, and naga stores a whole const array into a temporary at every
+        // such access (a spill per layer call; ~20% of the first-run compile on
+        // lavapipe and ~8% of a rollout's time, see BENCHMARKS.md).
         s += &format!(
-            "const NORMS: array<NormL, {}> = array<NormL, {}>({});\n",
+            "var<private> NORMS: array<NormL, {}> = array<NormL, {}>({});\n",
             norms.len(),
             norms.len(),
             norms.join(", ")
@@ -689,7 +693,7 @@ impl NetLayout {
             })
             .collect();
         s += &format!(
-            "const NET: array<Layer, {n}> = array<Layer, {n}>({});\n",
+            "var<private> NET: array<Layer, {n}> = array<Layer, {n}>({});\n",
             rows.join(", ")
         );
         s += &format!(
