@@ -179,3 +179,43 @@ fn kernel_text_does_not_depend_on_the_run_length() {
         assert_eq!(a, b, "a kernel's text changed with the planned iterations");
     }
 }
+
+/// A run-time index into a module-scope `const` array makes naga's SPIR-V
+/// writer copy the whole array into a temporary at every access (the step
+/// tables did, once per layer call, until they became `var<private>`; see
+/// BENCHMARKS.md). Kernels index such tables through a variable instead.
+#[test]
+fn no_kernel_indexes_a_constant_array_at_run_time() {
+    use wgpu::naga::{Expression, TypeInner};
+    let mut found = Vec::new();
+    for k in all_kernels() {
+        let v = k.validate().unwrap();
+        let m = &v.module;
+        let funs = m.functions.iter().map(|(h, f)| (f, &v.info[h])).chain(
+            m.entry_points
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (&e.function, v.info.get_entry_point(i))),
+        );
+        for (f, info) in funs {
+            for (_, e) in f.expressions.iter() {
+                let Expression::Access { base, .. } = *e else {
+                    continue;
+                };
+                let Expression::Constant(c) = f.expressions[base] else {
+                    continue;
+                };
+                if let TypeInner::Array { .. } = info[base].ty.inner_with(&m.types) {
+                    found.push(format!(
+                        "{}: fn {} indexes const {}",
+                        k.name(),
+                        f.name.as_deref().unwrap_or("?"),
+                        m.constants[c].name.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+    }
+    found.dedup();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

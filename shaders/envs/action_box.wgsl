@@ -5,10 +5,14 @@
 alias Action = array<f32, ACTION_DIM>;
 const ACTION_WORDS: u32 = ACTION_DIM;
 
+// The bounds are copied into variables once per call: indexing a const array at
+// run time makes naga copy it into a temporary at every access.
 fn clip_action(a: Action) -> Action {
     var c = a;
+    var lo = ACTION_LOW;
+    var hi = ACTION_HIGH;
     for (var k = 0u; k < ACTION_DIM; k++) {
-        c[k] = clamp(a[k], ACTION_LOW[k], ACTION_HIGH[k]);
+        c[k] = clamp(c[k], lo[k], hi[k]);
     }
     return c;
 }
@@ -16,8 +20,10 @@ fn clip_action(a: Action) -> Action {
 // Uniform in the box (Gymnasium's Box.sample for bounded boxes).
 fn random_action(r: ptr<function, Rng>) -> Action {
     var a: Action;
+    var lo = ACTION_LOW;
+    var hi = ACTION_HIGH;
     for (var k = 0u; k < ACTION_DIM; k++) {
-        a[k] = ACTION_LOW[k] + (ACTION_HIGH[k] - ACTION_LOW[k]) * rng_uniform(r);
+        a[k] = lo[k] + (hi[k] - lo[k]) * rng_uniform(r);
     }
     return a;
 }
