@@ -59,6 +59,9 @@ fn all_kernels() -> Vec<ShaderSource> {
             let scratch = ScratchLayout::new(&net, shape.m4(), ppo::UPDATE_WG, 1);
             let rollout = RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
             out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
+            // The rollout with its parameters through a uniform binding (CPU adapters).
+            let uniform = rollout.clone().with_uniform_params(true);
+            out.push(ppo::rollout_source(&desc, &net, &shape, &uniform));
             out.push(ppo::gae_source(&desc, &net, &shape, &rollout));
             out.push(ppo::update_source(&desc, &net, &shape, &scratch));
             out.push(ppo::values_source(&desc, &net, &shape, &scratch));

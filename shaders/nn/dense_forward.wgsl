@@ -3,8 +3,8 @@
 // f of samples 4j..4j+3 is scratch[off + f * m4 + j]. Adjacent invocations take
 // adjacent sample blocks (or groups of four) of the same feature, so weights are
 // read once per lane group (a broadcast) and activations are contiguous vector loads.
-// Parameters of a layer at parameter base `pb`: W[o][i] = params[pb + L.w + o * L.n_in + i],
-// b[o] = params[pb + L.b + o]. Gradients use the same offsets from base `gb` in `opt`.
+// Parameters of a layer at parameter base `pb`: W[o][i] = param_at(pb + L.w + o * L.n_in + i),
+// b[o] = param_at(pb + L.b + o). Gradients use the same offsets from base `gb` in `opt`.
 // Every sum runs in a fixed order, so results are deterministic.
 //
 // lavapipe (llvmpipe) gives each invocation one budget of 65535 loop iterations
@@ -43,10 +43,10 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
         for (var it = lid; it < rest * m4; it += WG) {
             let o = o4 * 4u + it / m4;
             let j = it % m4;
-            var acc = vec4<f32>(params[pb + L.b + o]);
+            var acc = vec4<f32>(param_at(pb + L.b + o));
             let row = pb + L.w + o * L.n_in;
             for (var i = 0u; i < L.n_in; i++) {
-                acc += params[row + i] * scratch[x + i * m4 + j];
+                acc += param_at(row + i) * scratch[x + i * m4 + j];
             }
             if (res != NO_RES) {
                 acc += scratch[res + o * m4 + j];
@@ -78,7 +78,7 @@ fn dense_forward_blocks(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, 
             let r1 = r0 + L.n_in;
             let r2 = r1 + L.n_in;
             let r3 = r2 + L.n_in;
-            let b = vec4<f32>(params[pb + L.b + o], params[pb + L.b + o + 1u], params[pb + L.b + o + 2u], params[pb + L.b + o + 3u]);
+            let b = vec4<f32>(param_at(pb + L.b + o), param_at(pb + L.b + o + 1u), param_at(pb + L.b + o + 2u), param_at(pb + L.b + o + 3u));
             // a<output><block>
             var a00 = vec4<f32>(b.x);
             var a01 = a00;
@@ -102,10 +102,10 @@ fn dense_forward_blocks(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, 
                 let x1 = scratch[xr + 1u];
                 let x2 = scratch[xr + 2u];
                 let x3 = scratch[xr + 3u];
-                let w0 = params[r0 + i];
-                let w1 = params[r1 + i];
-                let w2 = params[r2 + i];
-                let w3 = params[r3 + i];
+                let w0 = param_at(r0 + i);
+                let w1 = param_at(r1 + i);
+                let w2 = param_at(r2 + i);
+                let w3 = param_at(r3 + i);
                 a00 += w0 * x0;
                 a01 += w0 * x1;
                 a02 += w0 * x2;
@@ -136,16 +136,16 @@ fn dense_forward_blocks(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, 
             let r1 = r0 + L.n_in;
             let r2 = r1 + L.n_in;
             let r3 = r2 + L.n_in;
-            var a0 = vec4<f32>(params[pb + L.b + o]);
-            var a1 = vec4<f32>(params[pb + L.b + o + 1u]);
-            var a2 = vec4<f32>(params[pb + L.b + o + 2u]);
-            var a3 = vec4<f32>(params[pb + L.b + o + 3u]);
+            var a0 = vec4<f32>(param_at(pb + L.b + o));
+            var a1 = vec4<f32>(param_at(pb + L.b + o + 1u));
+            var a2 = vec4<f32>(param_at(pb + L.b + o + 2u));
+            var a3 = vec4<f32>(param_at(pb + L.b + o + 3u));
             for (var i = 0u; i < L.n_in; i++) {
                 let xv = scratch[x + i * m4 + j];
-                a0 += params[r0 + i] * xv;
-                a1 += params[r1 + i] * xv;
-                a2 += params[r2 + i] * xv;
-                a3 += params[r3 + i] * xv;
+                a0 += param_at(r0 + i) * xv;
+                a1 += param_at(r1 + i) * xv;
+                a2 += param_at(r2 + i) * xv;
+                a3 += param_at(r3 + i) * xv;
             }
             dense_out4(L, o, j, a0, a1, a2, a3, y, save, m4, keep, res);
         }
@@ -160,10 +160,10 @@ fn dense_forward_rest_act(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32
         var word = 0u;
         for (var k = 0u; k < rest; k++) {
             let o = o4 * 4u + k;
-            var acc = vec4<f32>(params[pb + L.b + o]);
+            var acc = vec4<f32>(param_at(pb + L.b + o));
             let row = pb + L.w + o * L.n_in;
             for (var i = 0u; i < L.n_in; i++) {
-                acc += params[row + i] * scratch[x + i * m4 + j];
+                acc += param_at(row + i) * scratch[x + i * m4 + j];
             }
             if (L.act != 0u) {
                 if (keep && mode == ACT_SAVE_PRE) {

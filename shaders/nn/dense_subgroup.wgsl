@@ -25,8 +25,8 @@ fn dense_forward_sg(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: 
         let j = it % m4;
         let ra = pb + L.w + (o0 + 2u * s) * L.n_in;
         let rb = ra + L.n_in;
-        let ba = params[pb + L.b + o0 + 2u * s];
-        let bb = params[pb + L.b + o0 + 2u * s + 1u];
+        let ba = param_at(pb + L.b + o0 + 2u * s);
+        let bb = param_at(pb + L.b + o0 + 2u * s + 1u);
         var a0 = vec4<f32>(subgroupBroadcast(ba, 0u));
         var a1 = vec4<f32>(subgroupBroadcast(bb, 0u));
         var a2 = vec4<f32>(subgroupBroadcast(ba, 1u));
@@ -44,8 +44,8 @@ fn dense_forward_sg(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: 
         var a14 = vec4<f32>(subgroupBroadcast(ba, 7u));
         var a15 = vec4<f32>(subgroupBroadcast(bb, 7u));
         for (var i = 0u; i < L.n_in; i += 4u) {
-            let wa = vec4<f32>(params[ra + i], params[ra + i + 1u], params[ra + i + 2u], params[ra + i + 3u]);
-            let wb = vec4<f32>(params[rb + i], params[rb + i + 1u], params[rb + i + 2u], params[rb + i + 3u]);
+            let wa = vec4<f32>(param_at(ra + i), param_at(ra + i + 1u), param_at(ra + i + 2u), param_at(ra + i + 3u));
+            let wb = vec4<f32>(param_at(rb + i), param_at(rb + i + 1u), param_at(rb + i + 2u), param_at(rb + i + 3u));
             let x0 = scratch[x + (i + 0u) * m4 + j];
             a0 += subgroupBroadcast(wa.x, 0u) * x0;
             a1 += subgroupBroadcast(wb.x, 0u) * x0;

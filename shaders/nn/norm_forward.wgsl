@@ -1,7 +1,7 @@
 // Norm layers inside the fused kernels, in the dense layers' layout (feature f
 // of samples 4j..4j+3 is scratch[off + f * m4 + j]); one item per block of four
 // samples, run cooperatively by a workgroup of WG invocations. N.kind is
-// NormKind::id: 0 layernorm, 1 rmsnorm (standard: affine gamma at params[pb + N.g],
+// NormKind::id: 0 layernorm, 1 rmsnorm (standard: affine gamma at param_at(pb + N.g),
 // LayerNorm's beta at N.b; backward reads their input), 2 ms-layernorm,
 // 3 ms-rmsnorm (no affine, folded into the next Linear; backward reads their
 // output). Statistics per sample block: r at st + j, and for LayerNorm the mean
@@ -41,9 +41,9 @@ fn norm_forward(lid: u32, N: NormL, pb: u32, x: u32, y: u32, st: u32, m4: u32, k
         for (var k = 0u; k < N.h; k++) {
             var v = (scratch[x + k * m4 + j] - mean) * r;
             if (N.kind == 0u) {
-                v = v * params[pb + N.g + k] + params[pb + N.b + k];
+                v = v * param_at(pb + N.g + k) + param_at(pb + N.b + k);
             } else if (N.kind == 1u) {
-                v = v * params[pb + N.g + k];
+                v = v * param_at(pb + N.g + k);
             }
             scratch[y + k * m4 + j] = v;
         }

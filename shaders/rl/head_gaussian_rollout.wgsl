@@ -21,7 +21,7 @@ fn head_act(out: u32, lid: u32, pb: u32, r: ptr<function, Rng>, greedy: bool) ->
         if (k % 4u == 0u) {
             noise = rng_normal4(r);
         }
-        let log_std = params[pb + LOG_STD_OFF + k];
+        let log_std = param_at(pb + LOG_STD_OFF + k);
         var z = noise[k % 4u];
         if (greedy) {
             z = 0.0;

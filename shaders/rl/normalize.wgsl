@@ -18,8 +18,8 @@ fn norm_obs(pb: u32, k: u32, x: f32) -> f32 {
     if (!NORM_OBS) {
         return x;
     }
-    let mean = params[pb + STATE_OFF + k];
-    let v = params[pb + STATE_OFF + OBS_OUT + k];
+    let mean = param_at(pb + STATE_OFF + k);
+    let v = param_at(pb + STATE_OFF + OBS_OUT + k);
     return clamp((x - mean) / sqrt(v + NORM_EPS), -NORM_CLIP, NORM_CLIP);
 }
 
@@ -28,6 +28,6 @@ fn scale_reward(pb: u32, r: f32) -> f32 {
     if (!NORM_REWARD) {
         return r;
     }
-    let v = params[pb + STATE_OFF + NS_RET_VAR];
+    let v = param_at(pb + STATE_OFF + NS_RET_VAR);
     return clamp(r / sqrt(v + NORM_EPS), -NORM_CLIP, NORM_CLIP);
 }

@@ -351,6 +351,7 @@ fn unbounded_plan_limits() -> wgrl::gpu::ArenaLimits {
     wgrl::gpu::ArenaLimits {
         page_bytes: u64::MAX / 4,
         alignment: 256,
+        uniform_bytes: u64::MAX / 4,
         budget_bytes: None,
     }
 }

@@ -102,6 +102,10 @@ pub struct SlotSpec {
     pub elem_bytes: u64,
     /// Number of elements.
     pub len: u64,
+    /// Also bound as a uniform buffer somewhere (read-only there): the slot gets
+    /// a page of its own, with uniform usage, and its binding is rounded up to 16
+    /// bytes (WGSL uniform arrays hold vec4s).
+    pub uniform: bool,
 }
 
 impl SlotSpec {
@@ -132,6 +136,15 @@ impl ArenaPlan {
         }
     }
 
+    /// Adds a slot of `len` elements of `T` that kernels may also bind as a uniform
+    /// buffer (see [`SlotSpec::uniform`]). Since a dispatch may not use one buffer as
+    /// both uniform and storage, the slot's page holds nothing else.
+    pub fn add_uniform<T: Pod>(&mut self, name: &str, category: Category, len: u64) -> Slot<T> {
+        let slot = self.add::<T>(name, category, len);
+        self.slots[slot.id.0].uniform = true;
+        slot
+    }
+
     /// Adds a slot of `len` elements of `elem_bytes` each (for WGSL struct arrays whose
     /// size comes from the shader's layout).
     pub fn add_raw(&mut self, name: &str, category: Category, elem_bytes: u64, len: u64) -> SlotId {
@@ -140,6 +153,7 @@ impl ArenaPlan {
             category,
             elem_bytes,
             len,
+            uniform: false,
         });
         SlotId(self.slots.len() - 1)
     }
@@ -184,24 +198,44 @@ impl ArenaPlan {
                     fmt_bytes(bytes - limits.page_bytes)
                 )));
             }
+            if s.uniform && align_up(bytes, 16) > limits.uniform_bytes {
+                return Err(GpuError::Plan(format!(
+                    "arena slot '{}' ({}) is bound as a uniform buffer and needs {}, but one uniform \
+                     binding on this device holds at most {} (max_uniform_buffer_binding_size). \
+                     Plan it as a storage-only slot, or shrink it (fewer agents, smaller layers).",
+                    s.name,
+                    s.category,
+                    fmt_bytes(align_up(bytes, 16)),
+                    fmt_bytes(limits.uniform_bytes)
+                )));
+            }
         }
         // First fit over open pages, in plan order: deterministic and keeps related
         // slots together.
+        // A uniform slot's page is its own, sized for its rounded-up binding.
         let mut pages: Vec<u64> = Vec::new();
+        let mut page_uniform: Vec<bool> = Vec::new();
         let mut placements = Vec::with_capacity(self.slots.len());
         for s in &self.slots {
             let bytes = align_up(s.bytes(), 4);
             let mut placed = None;
-            for (p, used) in pages.iter_mut().enumerate() {
-                let offset = align_up(*used, limits.alignment);
-                if offset + bytes <= limits.page_bytes {
-                    *used = offset + bytes;
-                    placed = Some((p, offset));
-                    break;
+            if !s.uniform {
+                for (p, used) in pages.iter_mut().enumerate() {
+                    let offset = align_up(*used, limits.alignment);
+                    if !page_uniform[p] && offset + bytes <= limits.page_bytes {
+                        *used = offset + bytes;
+                        placed = Some((p, offset));
+                        break;
+                    }
                 }
             }
             let (page, offset) = placed.unwrap_or_else(|| {
-                pages.push(bytes);
+                pages.push(if s.uniform {
+                    align_up(bytes, 16)
+                } else {
+                    bytes
+                });
+                page_uniform.push(s.uniform);
                 (pages.len() - 1, 0)
             });
             placements.push(SlotPlacement {
@@ -234,6 +268,7 @@ impl ArenaPlan {
             slots: self.slots.clone(),
             placements,
             pages,
+            page_uniform,
         })
     }
 }
@@ -245,6 +280,8 @@ pub struct ArenaLimits {
     pub page_bytes: u64,
     /// Offset alignment of slots inside a page (`min_storage_buffer_offset_alignment`).
     pub alignment: u64,
+    /// Largest uniform binding (`max_uniform_buffer_binding_size`), for uniform slots.
+    pub uniform_bytes: u64,
     /// Optional cap on the whole arena (wgpu does not expose device memory size).
     pub budget_bytes: Option<u64>,
 }
@@ -257,6 +294,7 @@ impl ArenaLimits {
                 .max_storage_buffer_binding_size
                 .min(limits.max_buffer_size),
             alignment: limits.min_storage_buffer_offset_alignment.max(4) as u64,
+            uniform_bytes: limits.max_uniform_buffer_binding_size,
             budget_bytes: None,
         }
     }
@@ -279,6 +317,8 @@ pub struct ArenaLayout {
     slots: Vec<SlotSpec>,
     placements: Vec<SlotPlacement>,
     pages: Vec<u64>,
+    /// Pages holding a uniform slot (alone), allocated with uniform usage.
+    page_uniform: Vec<bool>,
 }
 
 impl ArenaLayout {
@@ -383,12 +423,16 @@ impl Arena {
                 .iter()
                 .enumerate()
                 .map(|(i, &bytes)| {
+                    let mut usage = wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST;
+                    if layout.page_uniform[i] {
+                        usage |= wgpu::BufferUsages::UNIFORM;
+                    }
                     device.create_buffer(&wgpu::BufferDescriptor {
                         label: Some(&format!("wgrl arena page {i}")),
                         size: bytes,
-                        usage: wgpu::BufferUsages::STORAGE
-                            | wgpu::BufferUsages::COPY_SRC
-                            | wgpu::BufferUsages::COPY_DST,
+                        usage,
                         mapped_at_creation: false,
                     })
                 })
@@ -413,13 +457,20 @@ impl Arena {
     pub fn page(&self, page: u32) -> &wgpu::Buffer {
         &self.pages[page as usize]
     }
-    /// The buffer range of a slot, for a bind group entry.
+    /// The buffer range of a slot, for a bind group entry (storage, or uniform for
+    /// a slot planned with [`ArenaPlan::add_uniform`]: then rounded up to 16 bytes).
     pub fn binding(&self, id: impl Into<SlotId>) -> wgpu::BindingResource<'_> {
+        let id = id.into();
         let p = self.layout.placement(id);
+        let bytes = if self.layout.spec(id).uniform {
+            align_up(p.bytes, 16)
+        } else {
+            p.bytes
+        };
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: &self.pages[p.page as usize],
             offset: p.offset,
-            size: wgpu::BufferSize::new(p.bytes),
+            size: wgpu::BufferSize::new(bytes),
         })
     }
     /// A slot as a [`GpuSlice`]: what a host binds to read it in its own shaders.
@@ -530,6 +581,7 @@ mod tests {
         ArenaLimits {
             page_bytes: page,
             alignment: 256,
+            uniform_bytes: 65536,
             budget_bytes: None,
         }
     }
@@ -553,6 +605,33 @@ mod tests {
         assert_eq!(r.by_category["params"], 400);
         assert_eq!(r.by_category["rollout"], 800);
         assert_eq!(r.total_bytes, 1712 + 800);
+    }
+
+    #[test]
+    fn a_uniform_slot_gets_a_page_of_its_own() {
+        let mut plan = ArenaPlan::new();
+        let a = plan.add::<f32>("a", Category::Stats, 10);
+        let u = plan.add_uniform::<f32>("u", Category::Params, 7);
+        let b = plan.add::<f32>("b", Category::Rollout, 10);
+        let layout = plan.layout(&limits(4096)).unwrap();
+        // b would fit after a and after u; it joins a, never u.
+        assert_eq!(layout.placement(a).page, 0);
+        assert_eq!(layout.placement(u).page, 1);
+        assert_eq!(layout.placement(b).page, 0);
+        // 28 bytes of data; the page holds the 32-byte (vec4-rounded) binding.
+        assert_eq!(layout.placement(u).bytes, 28);
+        assert_eq!(layout.pages()[1], 32);
+        assert_eq!(layout.page_uniform, vec![false, true]);
+    }
+
+    #[test]
+    fn a_uniform_slot_over_the_uniform_limit_says_so() {
+        let mut plan = ArenaPlan::new();
+        plan.add_uniform::<f32>("ppo.params", Category::Params, 16385);
+        let e = plan.layout(&limits(1 << 20)).unwrap_err().to_string();
+        assert!(e.contains("ppo.params"), "{e}");
+        assert!(e.contains("max_uniform_buffer_binding_size"), "{e}");
+        assert!(e.contains("64.0 KiB"), "{e}");
     }
 
     #[test]

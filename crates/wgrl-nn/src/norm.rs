@@ -290,6 +290,7 @@ impl NormKernel {
             .part("<generated norm plan>", prelude)
             .with(shaders::ACT_FNS)
             .with(shaders::ACTIVATIONS)
+            .with(shaders::PARAMS_STORAGE)
             .with(shaders::NORM_FORWARD)
             .with(shaders::NORM_BACKWARD)
             .with(shaders::NORMS)

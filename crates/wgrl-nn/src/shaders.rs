@@ -11,6 +11,12 @@ pub const DENSE_FORWARD: (&str, &str) = (
     "shaders/nn/dense_forward.wgsl",
     include_str!("../../../shaders/nn/dense_forward.wgsl"),
 );
+/// `param_at(i)` over a storage binding named `params` (what the forward
+/// pieces read parameters through; see the file).
+pub const PARAMS_STORAGE: (&str, &str) = (
+    "shaders/nn/params_storage.wgsl",
+    include_str!("../../../shaders/nn/params_storage.wgsl"),
+);
 /// Its backward: input gradient and weight gradient.
 pub const DENSE_BACKWARD: (&str, &str) = (
     "shaders/nn/dense_backward.wgsl",

@@ -8,7 +8,7 @@ use crate::checkpoint::Checkpoint;
 use crate::config::TrainConfig;
 use crate::ppo::{
     AgentHyper, AgentStats, PpoKernels, PpoShape, PpoSlots, ROLLOUT_WG, RolloutLayout,
-    ScratchLayout, Transition,
+    ScratchLayout, Transition, rollout_params_uniform,
 };
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -423,15 +423,21 @@ struct RunPlan {
 }
 
 // `device_type` picks the update's workgroup width and, with `groups`
-// (`ppo.update_groups`), how many workgroups share an agent's update.
+// (`ppo.update_groups`), how many workgroups share an agent's update; with
+// `uniform_bytes` (the device's largest uniform binding, 0 for never) whether
+// the rollout reads the parameters through a uniform binding.
 fn plan_run(
     desc: &EnvDescriptor,
     net: &NetLayout,
     shape: &PpoShape,
     device_type: &str,
     groups: u32,
+    uniform_bytes: u64,
 ) -> Result<RunPlan, TrainError> {
-    let rollout = RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape);
+    let rollout =
+        RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape).with_uniform_params(
+            rollout_params_uniform(device_type, uniform_bytes, shape.agents, net),
+        );
     let env_layout = desc.check()?;
     let scratch = ScratchLayout::for_device(
         net,
@@ -484,6 +490,7 @@ pub fn plan_memory(config: &TrainConfig, limits: &ArenaLimits) -> Result<RunMemo
         &shape,
         "discrete_gpu",
         config.ppo.update_groups,
+        0,
     )?;
     Ok(RunMemory {
         arena: run.arena.layout(limits)?.memory_report(),
@@ -501,12 +508,14 @@ fn update_memory(scratch: &ScratchLayout, agents: u32) -> ActivationMemory {
 
 /// How a run's update is built: whether there is one (evaluation has none), its
 /// workgroups per agent (`ppo.update_groups`) and whether its dense layers may use
-/// subgroups (`ppo.subgroups`).
+/// subgroups (`ppo.subgroups`); and whether the rollout may read the parameters
+/// through a uniform binding (`ppo.uniform_params`).
 #[derive(Clone, Copy)]
 struct UpdateOptions {
     enabled: bool,
     groups: u32,
     subgroups: bool,
+    uniform_params: bool,
 }
 
 /// Plans and allocates a run's arena, builds its kernels and writes the envs'
@@ -519,7 +528,19 @@ fn build_run(
     seed: u32,
     update: UpdateOptions,
 ) -> Result<(Arena, PpoSlots, PpoKernels, ActivationMemory), TrainError> {
-    let mut run = plan_run(desc, net, shape, &ctx.adapter().device_type, update.groups)?;
+    let uniform_bytes = if update.uniform_params {
+        ctx.limits().max_uniform_buffer_binding_size
+    } else {
+        0
+    };
+    let mut run = plan_run(
+        desc,
+        net,
+        shape,
+        &ctx.adapter().device_type,
+        update.groups,
+        uniform_bytes,
+    )?;
     if update.subgroups {
         run.scratch.dense = DenseKernels::for_context(ctx);
     }
@@ -587,6 +608,7 @@ impl Trainer {
                 enabled: true,
                 groups: config.ppo.update_groups,
                 subgroups: config.ppo.subgroups,
+                uniform_params: config.ppo.uniform_params,
             },
         )?;
         arena.write(
@@ -1221,6 +1243,7 @@ fn greedy_returns(
             enabled: false,
             groups: 1,
             subgroups: false,
+            uniform_params: config.ppo.uniform_params,
         },
     )?;
     arena.write(slots.params, &ck.params)?;

@@ -148,8 +148,9 @@ fn reference_rollout(
     (traj, obs, raw_actions)
 }
 
-/// `tol`: relative tolerance of transition floats and actions; `obs_tol` of observations.
-fn check_rollout(sets: &[&str], tol: f32, obs_tol: f32) {
+/// `tol`: relative tolerance of transition floats and actions; `obs_tol` of
+/// observations. Returns the GPU's transitions.
+fn check_rollout(sets: &[&str], tol: f32, obs_tol: f32) -> Vec<Transition> {
     let ctx = ctx();
     let cfg = config(sets);
     let trainer = Trainer::new(&ctx, &cfg).unwrap();
@@ -203,6 +204,7 @@ fn check_rollout(sets: &[&str], tol: f32, obs_tol: f32) {
             "obs {k}: {g} vs {c}"
         );
     }
+    gpu
 }
 
 #[test]
@@ -212,16 +214,54 @@ fn rollout_and_gae_match_the_cpu_reference() {
     // and the values kernel's chunks of 99 samples a padding sample.
     // Dot products of 64 terms and exp/log: 1e-4 relative covers summation-order
     // and transcendental differences between the GPU and Rust.
-    check_rollout(
-        &[
-            "agents=2",
-            "ppo.envs=3",
-            "ppo.steps=66",
-            "ppo.minibatches=2",
-        ],
-        1e-4,
-        1e-5,
+    let sets = [
+        "agents=2",
+        "ppo.envs=3",
+        "ppo.steps=66",
+        "ppo.minibatches=2",
+    ];
+    check_rollout(&sets, 1e-4, 1e-5);
+    // Both ways of binding the rollout's parameters (uniform on a CPU adapter
+    // when they fit, as two agents' 32-32 networks do; storage) match the
+    // reference and each other bit for bit.
+    let [uniform, storage] = ["true", "false"].map(|on| {
+        let flag = format!("ppo.uniform_params={on}");
+        let mut s = sets.to_vec();
+        s.extend(["model.width=32", &flag]);
+        check_rollout(&s, 1e-4, 1e-5)
+    });
+    assert!(
+        bytemuck::cast_slice::<Transition, u8>(&uniform)
+            == bytemuck::cast_slice::<Transition, u8>(&storage),
+        "the uniform and storage parameter bindings gave different rollouts"
     );
+}
+
+#[test]
+fn the_rollout_reads_parameters_through_a_uniform_binding_on_a_cpu_adapter() {
+    let ctx = ctx();
+    let cpu = ctx.adapter().device_type == "cpu";
+    let fits = ctx.limits().max_uniform_buffer_binding_size >= 64 << 10;
+    // One agent's 64-64 actor-critic: 36 KiB of parameters.
+    for (on, expect) in [("true", cpu && fits), ("false", false)] {
+        let cfg = config(&[&format!("ppo.uniform_params={on}")]);
+        let trainer = Trainer::new(&ctx, &cfg).unwrap();
+        let (arena, slots) = trainer.arena();
+        assert_eq!(
+            arena.layout().spec(slots.params).uniform,
+            expect,
+            "ppo.uniform_params={on} on a {} adapter",
+            ctx.adapter().device_type
+        );
+    }
+    // Two agents' need 72 KiB: more than a 64 KiB uniform binding holds, so the
+    // rollout keeps storage there.
+    if ctx.limits().max_uniform_buffer_binding_size < 72 << 10 {
+        let cfg = config(&["agents=2"]);
+        let trainer = Trainer::new(&ctx, &cfg).unwrap();
+        let (arena, slots) = trainer.arena();
+        assert!(!arena.layout().spec(slots.params).uniform);
+    }
 }
 
 #[test]
