@@ -62,12 +62,13 @@ fn all_kernels() -> Vec<ShaderSource> {
             // The rollout with its parameters through a uniform binding (CPU adapters).
             let uniform = rollout.clone().with_uniform_params(true);
             out.push(ppo::rollout_source(&desc, &net, &shape, &uniform));
+            out.push(ppo::values_source(&desc, &net, &shape, &scratch, true));
             out.push(ppo::gae_source(&desc, &net, &shape, &rollout));
             out.push(ppo::update_source(&desc, &net, &shape, &scratch));
-            out.push(ppo::values_source(&desc, &net, &shape, &scratch));
+            out.push(ppo::values_source(&desc, &net, &shape, &scratch, false));
             let scratch = scratch.with_dense(DenseKernels::Subgroup8);
             out.push(ppo::update_source(&desc, &net, &shape, &scratch));
-            out.push(ppo::values_source(&desc, &net, &shape, &scratch));
+            out.push(ppo::values_source(&desc, &net, &shape, &scratch, false));
             out.push(ppo::norm_update_source(&desc, &net, &shape));
         }
     }
@@ -101,7 +102,7 @@ fn all_kernels() -> Vec<ShaderSource> {
                         RolloutLayout::new(&net, desc.obs_dim, desc.num_actions(), &shape);
                     out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
                     out.push(ppo::update_source(&desc, &net, &shape, &scratch));
-                    out.push(ppo::values_source(&desc, &net, &shape, &scratch));
+                    out.push(ppo::values_source(&desc, &net, &shape, &scratch, false));
                 }
             }
         }
@@ -169,7 +170,7 @@ fn kernel_text_does_not_depend_on_the_run_length() {
             ppo::rollout_source(&desc, &net, &shape, &rollout),
             ppo::gae_source(&desc, &net, &shape, &rollout),
             ppo::update_source(&desc, &net, &shape, &scratch),
-            ppo::values_source(&desc, &net, &shape, &scratch),
+            ppo::values_source(&desc, &net, &shape, &scratch, false),
             ppo::norm_update_source(&desc, &net, &shape),
         ]
         .iter()

@@ -17,7 +17,8 @@ struct ValuesParams {
 }
 
 @group(0) @binding(0) var<uniform> V: ValuesParams;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+// Binding 1, the network parameters, and param_at: generated (params_binding_wgsl),
+// a uniform binding where the rollout's is.
 @group(0) @binding(2) var<storage, read_write> traj: array<Transition>;
 @group(0) @binding(3) var<storage, read_write> traj_obs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scratch: array<vec4<f32>>;

@@ -269,11 +269,11 @@ pub struct PpoConfig {
     /// portable kernels. Results are bitwise the same either way.
     #[serde(default = "default_true")]
     pub subgroups: bool,
-    /// Whether the rollout may read the network parameters through a uniform
-    /// binding where that is faster: a CPU adapter (lavapipe), when every agent's
-    /// parameters fit the device's largest uniform binding (64 KiB by default;
-    /// see `wgrl_rl::ppo::rollout_params_uniform`). `false` keeps a storage
-    /// binding. Results are bitwise the same either way.
+    /// Whether the rollout and values kernels may read the network parameters
+    /// through a uniform binding where that is faster: a CPU adapter (lavapipe),
+    /// when every agent's parameters fit the device's largest uniform binding
+    /// (64 KiB by default; see `wgrl_rl::ppo::rollout_params_uniform`). `false`
+    /// keeps a storage binding. Results are bitwise the same either way.
     #[serde(default = "default_true")]
     pub uniform_params: bool,
 }

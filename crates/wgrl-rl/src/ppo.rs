@@ -479,9 +479,9 @@ pub struct RolloutLayout {
     pub chunk: u32,
     /// Loop iterations of one rollout step per invocation.
     pub per_step: u64,
-    /// Whether the rollout binds the parameters as a uniform buffer (see
-    /// [`rollout_params_uniform`]) rather than as storage. The parameter slot
-    /// is then planned with [`ArenaPlan::add_uniform`].
+    /// Whether the rollout (and the values kernel) bind the parameters as a
+    /// uniform buffer (see [`rollout_params_uniform`]) rather than as storage.
+    /// The parameter slot is then planned with [`ArenaPlan::add_uniform`].
     pub uniform_params: bool,
 }
 
@@ -504,6 +504,40 @@ pub fn rollout_params_uniform(
 // vec4s (WGSL uniform arrays have a 16-byte stride).
 fn params_uniform_bytes(agents: u32, net: &NetLayout) -> u64 {
     (agents as u64 * net.param_count as u64 * 4).next_multiple_of(16)
+}
+
+/// The parameter binding of a forward-only kernel (rollout, values) at
+/// `binding`: a uniform array of `agents` agents' parameters and its `param_at`,
+/// or a storage array (whose `param_at` is `shaders/nn/params_storage.wgsl`).
+pub fn params_binding_wgsl(binding: u32, uniform: bool, net: &NetLayout, agents: u32) -> String {
+    if uniform {
+        format!(
+            "@group(0) @binding({binding}) var<uniform> params_u: array<vec4<f32>, {}>;\n\
+             fn param_at(i: u32) -> f32 {{\n    return params_u[i / 4u][i % 4u];\n}}\n",
+            params_uniform_bytes(agents, net) / 16
+        )
+    } else {
+        format!("@group(0) @binding({binding}) var<storage, read_write> params: array<f32>;\n")
+    }
+}
+
+// A forward-only kernel's parameter binding and, for storage, its `param_at`.
+fn with_params_binding(
+    src: ShaderSource,
+    binding: u32,
+    uniform: bool,
+    net: &NetLayout,
+    agents: u32,
+) -> ShaderSource {
+    let src = src.part(
+        "<generated parameter binding>",
+        params_binding_wgsl(binding, uniform, net, agents),
+    );
+    if uniform {
+        src
+    } else {
+        src.with(nn::PARAMS_STORAGE)
+    }
 }
 
 impl RolloutLayout {
@@ -534,20 +568,6 @@ impl RolloutLayout {
     pub fn with_uniform_params(mut self, uniform: bool) -> Self {
         self.uniform_params = uniform;
         self
-    }
-
-    /// The rollout's binding 4 (the parameters of `agents` agents) and, for a
-    /// uniform binding, its `param_at` (with storage: `shaders/nn/params_storage.wgsl`).
-    pub fn params_wgsl(&self, net: &NetLayout, agents: u32) -> String {
-        if self.uniform_params {
-            format!(
-                "@group(0) @binding(4) var<uniform> params_u: array<vec4<f32>, {}>;\n\
-                 fn param_at(i: u32) -> f32 {{\n    return params_u[i / 4u][i % 4u];\n}}\n",
-                params_uniform_bytes(agents, net) / 16
-            )
-        } else {
-            "@group(0) @binding(4) var<storage, read_write> params: array<f32>;\n".to_string()
-        }
     }
 
     /// The rollout plan's generated constants (rollout and GAE kernels).
@@ -715,16 +735,8 @@ pub fn rollout_source(
         .env_source(&format!("ppo_rollout/{}", desc.name))
         .part("<generated network layout>", net.prelude())
         .part("<generated rollout plan>", rollout.prelude(net))
-        .part("<generated network passes>", rollout.plan.forward_wgsl(net))
-        .part(
-            "<generated parameter binding>",
-            rollout.params_wgsl(net, shape.agents),
-        );
-    let src = if rollout.uniform_params {
-        src
-    } else {
-        src.with(nn::PARAMS_STORAGE)
-    };
+        .part("<generated network passes>", rollout.plan.forward_wgsl(net));
+    let src = with_params_binding(src, 4, rollout.uniform_params, net, shape.agents);
     // The rollout's few envs per workgroup never fit the subgroup path.
     with_forward_pieces(src, net, &rollout.plan, shape, DenseKernels::Portable)
         .with(head_sources(desc)[0])
@@ -880,12 +892,14 @@ pub fn update_source(
 }
 
 /// Composes the kernel that computes the critic's values of a rollout's
-/// observations after the rollout (the update's scratch layout and forward table).
+/// observations after the rollout (the update's scratch layout and forward
+/// table); `uniform_params` as the rollout's ([`RolloutLayout::uniform_params`]).
 pub fn values_source(
     desc: &EnvDescriptor,
     net: &NetLayout,
     shape: &PpoShape,
     scratch: &ScratchLayout,
+    uniform_params: bool,
 ) -> ShaderSource {
     let src = desc
         .env_source(&format!("ppo_values/{}", desc.name))
@@ -893,8 +907,8 @@ pub fn values_source(
         .part(
             "<generated PPO plan>",
             update_plan_constants(shape, net, scratch),
-        )
-        .with(nn::PARAMS_STORAGE);
+        );
+    let src = with_params_binding(src, 1, uniform_params, net, shape.agents);
     with_forward_pieces(src, net, &scratch.plan, shape, scratch.dense).with(shaders::VALUES)
 }
 
@@ -1088,7 +1102,8 @@ impl PpoKernels {
             ],
         )?;
         let values = if with_update {
-            let k = Kernel::new(ctx, &values_source(desc, net, shape, scratch), "main", &[])?;
+            let src = values_source(desc, net, shape, scratch, rollout_layout.uniform_params);
+            let k = Kernel::new(ctx, &src, "main", &[])?;
             let bgs = values_refs
                 .iter()
                 .map(|r| {
@@ -1271,14 +1286,14 @@ mod tests {
         assert!(!rollout_params_uniform("cpu", 0, 1, &net));
         assert!(!rollout_params_uniform("discrete_gpu", 65_536, 1, &net));
         // The binding declares exactly the rounded array; storage declares no size.
-        let s = shape(4, 128, 4);
-        let layout = RolloutLayout::new(&net, 4, 2, &s);
         assert!(
-            layout
-                .params_wgsl(&net, 1)
-                .contains("var<storage, read_write> params")
+            params_binding_wgsl(4, false, &net, 1)
+                .contains("@binding(4) var<storage, read_write> params: array<f32>")
         );
-        let uniform = layout.with_uniform_params(true).params_wgsl(&net, 1);
-        assert!(uniform.contains("array<vec4<f32>, 2289>"), "{uniform}");
+        let uniform = params_binding_wgsl(1, true, &net, 1);
+        assert!(
+            uniform.contains("@binding(1) var<uniform> params_u: array<vec4<f32>, 2289>"),
+            "{uniform}"
+        );
     }
 }
