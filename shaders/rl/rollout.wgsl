@@ -17,7 +17,7 @@
 @group(0) @binding(1) var<storage, read_write> states: array<EnvState>;
 @group(0) @binding(2) var<storage, read_write> env_meta: array<EnvMeta>;
 @group(0) @binding(3) var<storage, read_write> env_params: array<EnvParams>;
-// Binding 4, the network parameters, and param_at: generated (RolloutLayout::params_wgsl).
+// Binding 4, the network parameters, and param_at: generated (params_binding_wgsl).
 @group(0) @binding(5) var<storage, read_write> traj: array<Transition>;
 @group(0) @binding(6) var<storage, read_write> traj_obs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<vec4<f32>>;
