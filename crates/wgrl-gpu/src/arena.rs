@@ -113,6 +113,16 @@ impl SlotSpec {
     pub fn bytes(&self) -> u64 {
         self.elem_bytes * self.len
     }
+
+    /// Bytes a binding of the slot covers: its bytes, rounded up to 16 for a
+    /// uniform slot (whose page has the room).
+    pub fn binding_bytes(&self) -> u64 {
+        if self.uniform {
+            align_up(self.bytes(), 16)
+        } else {
+            self.bytes()
+        }
+    }
 }
 
 /// A list of slots, not yet placed or allocated.
@@ -198,14 +208,14 @@ impl ArenaPlan {
                     fmt_bytes(bytes - limits.page_bytes)
                 )));
             }
-            if s.uniform && align_up(bytes, 16) > limits.uniform_bytes {
+            if s.uniform && s.binding_bytes() > limits.uniform_bytes {
                 return Err(GpuError::Plan(format!(
                     "arena slot '{}' ({}) is bound as a uniform buffer and needs {}, but one uniform \
                      binding on this device holds at most {} (max_uniform_buffer_binding_size). \
                      Plan it as a storage-only slot, or shrink it (fewer agents, smaller layers).",
                     s.name,
                     s.category,
-                    fmt_bytes(align_up(bytes, 16)),
+                    fmt_bytes(s.binding_bytes()),
                     fmt_bytes(limits.uniform_bytes)
                 )));
             }
@@ -230,11 +240,7 @@ impl ArenaPlan {
                 }
             }
             let (page, offset) = placed.unwrap_or_else(|| {
-                pages.push(if s.uniform {
-                    align_up(bytes, 16)
-                } else {
-                    bytes
-                });
+                pages.push(s.binding_bytes().max(bytes));
                 page_uniform.push(s.uniform);
                 (pages.len() - 1, 0)
             });
@@ -462,15 +468,10 @@ impl Arena {
     pub fn binding(&self, id: impl Into<SlotId>) -> wgpu::BindingResource<'_> {
         let id = id.into();
         let p = self.layout.placement(id);
-        let bytes = if self.layout.spec(id).uniform {
-            align_up(p.bytes, 16)
-        } else {
-            p.bytes
-        };
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: &self.pages[p.page as usize],
             offset: p.offset,
-            size: wgpu::BufferSize::new(bytes),
+            size: wgpu::BufferSize::new(self.layout.spec(id).binding_bytes().max(p.bytes)),
         })
     }
     /// A slot as a [`GpuSlice`]: what a host binds to read it in its own shaders.

@@ -425,7 +425,7 @@ struct RunPlan {
 // `device_type` picks the update's workgroup width and, with `groups`
 // (`ppo.update_groups`), how many workgroups share an agent's update; with
 // `uniform_bytes` (the device's largest uniform binding, 0 for never) whether
-// the rollout reads the parameters through a uniform binding.
+// the rollout and values kernels read the parameters through a uniform binding.
 fn plan_run(
     desc: &EnvDescriptor,
     net: &NetLayout,
@@ -508,8 +508,8 @@ fn update_memory(scratch: &ScratchLayout, agents: u32) -> ActivationMemory {
 
 /// How a run's update is built: whether there is one (evaluation has none), its
 /// workgroups per agent (`ppo.update_groups`) and whether its dense layers may use
-/// subgroups (`ppo.subgroups`); and whether the rollout may read the parameters
-/// through a uniform binding (`ppo.uniform_params`).
+/// subgroups (`ppo.subgroups`); and whether the rollout and values kernels may
+/// read the parameters through a uniform binding (`ppo.uniform_params`).
 #[derive(Clone, Copy)]
 struct UpdateOptions {
     enabled: bool,
