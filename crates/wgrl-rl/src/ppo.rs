@@ -102,10 +102,21 @@ pub const UPDATE_WG: u32 = 256;
 /// Update workgroup widths tried on a CPU adapter, narrowest first. llvmpipe runs a
 /// workgroup's lanes eight at a time on one core and pays for every group of
 /// eight at each barrier, busy or not: the PureJaxRL preset's update took 44 ms
-/// per iteration at 256 lanes, 33 ms at 64 and 31 ms at 32 (no faster below).
-/// A narrower workgroup loops more per lane, so the widest that keeps a
-/// minibatch step under lavapipe's loop cap is the fallback.
+/// per iteration at 256 lanes, 33 ms at 64 and 31 ms at 32 (with the portable
+/// dense layers). A narrower workgroup loops more per lane, so the widest that
+/// keeps a minibatch step under lavapipe's loop cap is the fallback.
 pub const CPU_UPDATE_WGS: [u32; 4] = [32, 64, 128, 256];
+/// Narrower widths tried first where [`auto_update_groups`] would split the
+/// update (few agents for the cores; actor and critic then run in their own
+/// workgroups, one minibatch step per dispatch), when a step stays within the
+/// dispatch loop budget: with the subgroup dense layers the PureJaxRL preset's
+/// minibatch dispatch takes about 0.57 ms at 8 lanes (one llvmpipe SIMD group, no
+/// switching between groups at barriers) against 0.63 ms at 32 (BENCHMARKS.md).
+/// With more agents the update is left at 32 and wider: it packs several steps
+/// into a dispatch, and 4x the loop iterations per lane would cost it dispatches.
+/// The width follows the agents and the adapter, not `ppo.update_groups`, so that
+/// a split and an unsplit update of the same run do the same arithmetic.
+pub const CPU_SPLIT_UPDATE_WGS: [u32; 2] = [8, 16];
 /// Most invocations (and envs) per workgroup of the rollout kernel (one workgroup
 /// per block of envs).
 pub const ROLLOUT_WG: u32 = 64;
@@ -417,7 +428,9 @@ impl ScratchLayout {
     }
 
     /// The layout for an adapter of `device_type` ([`wgrl_gpu::AdapterReport`]'s
-    /// names). Width: on a CPU adapter the narrowest of [`CPU_UPDATE_WGS`] whose
+    /// names). Width: on a CPU adapter with few agents for its cores the narrowest
+    /// of [`CPU_SPLIT_UPDATE_WGS`] whose minibatch step fits the dispatch loop budget,
+    /// else the narrowest of [`CPU_UPDATE_WGS`] whose
     /// minibatch step stays under lavapipe's loop cap, else [`UPDATE_WG`].
     /// Workgroups per agent: `groups` when 1 or 2, else (0)
     /// [`auto_update_groups`].
@@ -437,12 +450,21 @@ impl ScratchLayout {
         if device_type != "cpu" {
             return wide;
         }
-        CPU_UPDATE_WGS
+        let step = |s: &ScratchLayout| {
+            let (per, scan) = update_step_iterations(net, shape, s, obs_dim, actions);
+            per + scan
+        };
+        let split = CPU_SPLIT_UPDATE_WGS
             .iter()
+            .filter(|_| auto_update_groups(device_type, shape.agents) == 2)
             .map(|&wg| ScratchLayout::new(net, shape.m4(), wg, groups))
-            .find(|s| {
-                let (per, scan) = update_step_iterations(net, shape, s, obs_dim, actions);
-                per + scan <= budget::LAVAPIPE_LOOP_LIMIT
+            .find(|s| step(s) <= budget::DISPATCH_LOOP_BUDGET);
+        split
+            .or_else(|| {
+                CPU_UPDATE_WGS
+                    .iter()
+                    .map(|&wg| ScratchLayout::new(net, shape.m4(), wg, groups))
+                    .find(|s| step(s) <= budget::LAVAPIPE_LOOP_LIMIT)
             })
             .unwrap_or(wide)
     }
@@ -1260,7 +1282,20 @@ mod tests {
         // PureJaxRL's CartPole: minibatches of 128 samples, 64-64 tanh.
         let net = NetLayout::actor_critic(4, 2, 64, 2, Activation::Tanh);
         let s = shape(4, 128, 4);
-        assert_eq!(ScratchLayout::for_device(&net, &s, 4, 2, "cpu", 1).wg, 32);
+        // One agent: where the host's cores would split the update, one SIMD group
+        // of lanes, split or not; else 32.
+        let narrow = auto_update_groups("cpu", 1) == 2;
+        for groups in [1, 2] {
+            let l = ScratchLayout::for_device(&net, &s, 4, 2, "cpu", groups);
+            assert_eq!(l.wg, if narrow { 8 } else { 32 });
+            assert!(iterations(&net, &s, &l) <= budget::LAVAPIPE_LOOP_LIMIT);
+        }
+        // Agents enough to fill the cores: 32 lanes.
+        let many = PpoShape { agents: 64, ..s };
+        assert_eq!(
+            ScratchLayout::for_device(&net, &many, 4, 2, "cpu", 1).wg,
+            32
+        );
         let gpu = ScratchLayout::for_device(&net, &s, 4, 2, "discrete_gpu", 1);
         assert_eq!(gpu.wg, UPDATE_WG);
         // Minibatches of 2048 samples at width 256: 32 lanes would loop past the cap,
@@ -1271,6 +1306,9 @@ mod tests {
         assert!(iterations(&big, &s, &narrow) > budget::LAVAPIPE_LOOP_LIMIT);
         let cpu = ScratchLayout::for_device(&big, &s, 4, 2, "cpu", 1);
         assert!(cpu.wg > 32 && cpu.wg <= UPDATE_WG);
+        // Split, the narrow widths would loop past the dispatch budget: the same width.
+        let big_split = ScratchLayout::for_device(&big, &s, 4, 2, "cpu", 2);
+        assert_eq!(big_split.wg, cpu.wg);
         assert!(iterations(&big, &s, &cpu) <= budget::LAVAPIPE_LOOP_LIMIT);
         let half = ScratchLayout::new(&big, s.m4(), cpu.wg / 2, 1);
         assert!(iterations(&big, &s, &half) > budget::LAVAPIPE_LOOP_LIMIT);
