@@ -63,7 +63,7 @@ pub mod mode {
 /// Both give bitwise-identical results.
 ///
 /// The subgroup path is for CPU adapters (lavapipe), whose storage loads are
-/// per-lane loops: in the PPO update's narrow (then 32-lane) workgroups it cut a
+/// per-lane loops: in the PPO update's workgroups (32 lanes then) it cut a
 /// `cartpole-purejaxrl` minibatch step from 1.1 to 0.72 ms (with 256-lane
 /// workgroups, as in `cargo bench --bench nn`, it is slower; see BENCHMARKS.md).
 /// It assumes 8-lane subgroups of consecutive invocations, which llvmpipe has;

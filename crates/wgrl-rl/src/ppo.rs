@@ -450,22 +450,21 @@ impl ScratchLayout {
         if device_type != "cpu" {
             return wide;
         }
-        let step = |s: &ScratchLayout| {
-            let (per, scan) = update_step_iterations(net, shape, s, obs_dim, actions);
-            per + scan
+        // The narrowest of `widths` whose minibatch step stays within `limit`.
+        let fit = |widths: &[u32], limit: u64| {
+            widths
+                .iter()
+                .map(|&wg| ScratchLayout::new(net, shape.m4(), wg, groups))
+                .find(|s| {
+                    let (per, scan) = update_step_iterations(net, shape, s, obs_dim, actions);
+                    per + scan <= limit
+                })
         };
-        let split = CPU_SPLIT_UPDATE_WGS
-            .iter()
-            .filter(|_| auto_update_groups(device_type, shape.agents) == 2)
-            .map(|&wg| ScratchLayout::new(net, shape.m4(), wg, groups))
-            .find(|s| step(s) <= budget::DISPATCH_LOOP_BUDGET);
-        split
-            .or_else(|| {
-                CPU_UPDATE_WGS
-                    .iter()
-                    .map(|&wg| ScratchLayout::new(net, shape.m4(), wg, groups))
-                    .find(|s| step(s) <= budget::LAVAPIPE_LOOP_LIMIT)
-            })
+        let narrow = auto_update_groups(device_type, shape.agents) == 2;
+        narrow
+            .then(|| fit(&CPU_SPLIT_UPDATE_WGS, budget::DISPATCH_LOOP_BUDGET))
+            .flatten()
+            .or_else(|| fit(&CPU_UPDATE_WGS, budget::LAVAPIPE_LOOP_LIMIT))
             .unwrap_or(wide)
     }
 }
@@ -1284,10 +1283,10 @@ mod tests {
         let s = shape(4, 128, 4);
         // One agent: where the host's cores would split the update, one SIMD group
         // of lanes, split or not; else 32.
-        let narrow = auto_update_groups("cpu", 1) == 2;
+        let splits = auto_update_groups("cpu", 1) == 2;
         for groups in [1, 2] {
             let l = ScratchLayout::for_device(&net, &s, 4, 2, "cpu", groups);
-            assert_eq!(l.wg, if narrow { 8 } else { 32 });
+            assert_eq!(l.wg, if splits { 8 } else { 32 });
             assert!(iterations(&net, &s, &l) <= budget::LAVAPIPE_LOOP_LIMIT);
         }
         // Agents enough to fill the cores: 32 lanes.
