@@ -118,7 +118,7 @@ impl SlotSpec {
     /// uniform slot (whose page has the room).
     pub fn binding_bytes(&self) -> u64 {
         if self.uniform {
-            align_up(self.bytes(), 16)
+            uniform_binding_bytes(self.bytes())
         } else {
             self.bytes()
         }
@@ -552,6 +552,12 @@ impl<'a> GpuSlice<'a> {
             size: wgpu::BufferSize::new(self.size),
         })
     }
+}
+
+/// Bytes a uniform binding of `bytes` covers: a whole number of 16-byte vec4s,
+/// as WGSL's uniform arrays (`array<vec4<f32>, N>`) need.
+pub fn uniform_binding_bytes(bytes: u64) -> u64 {
+    align_up(bytes, 16)
 }
 
 /// Rounds `x` up to a multiple of `a` (a power of two or any positive integer).

@@ -524,7 +524,7 @@ pub fn rollout_params_uniform(
 // Bytes of the rollout's uniform parameter array: every agent's parameters, in
 // vec4s (WGSL uniform arrays have a 16-byte stride).
 fn params_uniform_bytes(agents: u32, net: &NetLayout) -> u64 {
-    (agents as u64 * net.param_count as u64 * 4).next_multiple_of(16)
+    wgrl_gpu::arena::uniform_binding_bytes(agents as u64 * net.param_count as u64 * 4)
 }
 
 /// The parameter binding of a forward-only kernel (rollout, values) at
