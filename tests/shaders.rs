@@ -70,6 +70,12 @@ fn all_kernels() -> Vec<ShaderSource> {
             out.push(ppo::update_source(&desc, &net, &shape, &scratch));
             out.push(ppo::values_source(&desc, &net, &shape, &scratch, false));
             out.push(ppo::norm_update_source(&desc, &net, &shape));
+            // Without barriers, for workgroups that run in lockstep (lavapipe).
+            let scratch = scratch.with_lockstep(true);
+            out.push(ppo::update_source(&desc, &net, &shape, &scratch));
+            out.push(ppo::values_source(&desc, &net, &shape, &scratch, true));
+            let rollout = uniform.with_lockstep(true);
+            out.push(ppo::rollout_source(&desc, &net, &shape, &rollout));
         }
     }
     // Every architecture with every norm (and none) and activation families, on a

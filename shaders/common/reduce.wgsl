@@ -6,14 +6,14 @@ var<workgroup> red: array<vec4<f32>, WG>;
 // called from uniform control flow; every invocation gets the total.
 fn wg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
     red[lid] = v;
-    workgroupBarrier();
+    barrier_workgroup();
     for (var s = WG / 2u; s > 0u; s >>= 1u) {
         if (lid < s) {
             red[lid] += red[lid + s];
         }
-        workgroupBarrier();
+        barrier_workgroup();
     }
     let total = red[0];
-    workgroupBarrier();
+    barrier_workgroup();
     return total;
 }

@@ -34,6 +34,6 @@ fn run_backward(lid: u32, pb: u32, gb: u32, sb: u32, m4: u32, first: u32, count:
                 norm_affine_grad(lid, NORMS[op.idx], gb, sb + op.x, sb + op.save, sb + op.dy, m4);
             }
         }
-        storageBarrier();
+        barrier_storage();
     }
 }

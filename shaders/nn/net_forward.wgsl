@@ -28,7 +28,7 @@ fn run_forward(lid: u32, pb: u32, sb: u32, m4: u32, keep: bool, first: u32, coun
             norm_forward(lid, NORMS[op.idx], pb, sb + op.x, sb + op.y, sb + op.save, m4, keep);
         }
         if (op.barrier != 0u) {
-            storageBarrier();
+            barrier_storage();
         }
     }
 }

@@ -108,7 +108,7 @@ fn apply_adam(lid: u32, role: u32, ab: u32, pb: u32, mb_: u32, vb: u32, gb: u32,
     } else {
         adam_step(lid, ACTOR_END, CRITIC_END, pb, mb_, vb, gb, lr, scale, t);
     }
-    storageBarrier();
+    barrier_storage();
     return norm;
 }
 
@@ -181,7 +181,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 }
             }
             let adv_tot = wg_sum4(lid, adv_sums);
-            storageBarrier();
+            barrier_storage();
             let adv_mean = adv_tot.x * inv_m;
             // Population std, as PureJaxRL (jnp.std); CleanRL's unbiased std differs by sqrt(M/(M-1)).
             let adv_std = sqrt(max(adv_tot.y * inv_m - adv_mean * adv_mean, 0.0));
@@ -252,7 +252,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     acc_a.y += vloss * inv_m;
                 }
             }
-            storageBarrier();
+            barrier_storage();
 
             // 4. Backward, from the heads down (generated), and the head's own
             // parameters (a Gaussian's log-stds).
@@ -261,7 +261,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             if (actor) {
                 head_finish(lid, gb, hp.ent_coef);
             }
-            storageBarrier();
+            barrier_storage();
 
             // 5. Each network's sum of squared gradients, for the next step's Adam.
             if (actor) {
@@ -276,7 +276,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     scratch[sumsq_slot(ab, step, 1u)] = vec4<f32>(s1, 0.0, 0.0, 0.0);
                 }
             }
-            storageBarrier();
+            barrier_storage();
         }
     }
     // The update's last Adam step (both networks: one workgroup per agent here).
@@ -350,22 +350,22 @@ fn file_episodes(lid: u32, agent: u32, tb: u32) {
     }
     // Hillis-Steele inclusive scan over the workgroup (counts are exact in f32).
     red[lid] = vec4<f32>(f32(count), f32(bad), 0.0, 0.0);
-    workgroupBarrier();
+    barrier_workgroup();
     for (var off = 1u; off < WG; off <<= 1u) {
         var v = red[lid].xy;
         if (lid >= off) {
             v += red[lid - off].xy;
         }
-        workgroupBarrier();
+        barrier_workgroup();
         red[lid] = vec4<f32>(v, 0.0, 0.0);
-        workgroupBarrier();
+        barrier_workgroup();
     }
     let before = u32(red[lid].x) - count;
     let total = u32(red[WG - 1u].x);
     let total_bad = u32(red[WG - 1u].y);
-    workgroupBarrier();
+    barrier_workgroup();
     let n0 = stats[agent].episodes;
-    storageBarrier();
+    barrier_storage();
     var n = n0 + before;
     for (var i = lo; i < hi; i++) {
         let tr = traj[tb + i];
@@ -378,10 +378,10 @@ fn file_episodes(lid: u32, agent: u32, tb: u32) {
             n++;
         }
     }
-    storageBarrier();
+    barrier_storage();
     if (lid == 0u) {
         stats[agent].episodes = n0 + total;
         stats[agent].bad_obs += total_bad;
     }
-    storageBarrier();
+    barrier_storage();
 }

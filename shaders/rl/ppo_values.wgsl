@@ -42,12 +42,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 scratch[sb + X_OFF + k * M4 + s / 4u][s % 4u] = x;
             }
         }
-        storageBarrier();
+        barrier_storage();
         run_forward(lid, pb, sb, M4, false, critic.x, critic.y);
         for (var s = lid; s < M; s += WG) {
             traj[r0 + s].value = scratch[sb + VALUES_OFF + s / 4u][s % 4u];
         }
         // The next chunk's gather overwrites the inputs.
-        storageBarrier();
+        barrier_storage();
     }
 }

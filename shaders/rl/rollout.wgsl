@@ -63,7 +63,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (lid == 0u) {
         atomicStore(&any_trunc, 0u);
     }
-    workgroupBarrier();
+    barrier_workgroup();
     for (var t = P.t0; t < P.t0 + P.count; t++) {
         let row = (agent * P.steps + t) * P.envs + env;
         var bad_obs = false;
@@ -82,7 +82,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 traj_obs[row * OBS_OUT + k] = o[k];
             }
         }
-        storageBarrier();
+        barrier_storage();
         net_forward_0(lid, pb, sb, false);
 
         var trunc_only = false;
@@ -116,19 +116,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             traj[row] = Transition(head_action_index(smp), flags, smp.logp, 0.0, res.reward, 0.0, 0.0, 0.0, ep_return);
             head_store(row, smp);
         }
-        workgroupBarrier();
+        barrier_workgroup();
         if (lid == 0u) {
             any_trunc_plain = atomicLoad(&any_trunc);
             atomicStore(&any_trunc, 0u);
         }
-        if (workgroupUniformLoad(&any_trunc_plain) != 0u) {
-            storageBarrier();
+        if (any_trunc_flag() != 0u) {
+            barrier_storage();
             net_forward_1(lid, pb, sb, false);
             if (trunc_only) {
                 traj[row].boot_value = lane_get(critic_out, 0u, lid);
             }
         }
-        storageBarrier();
+        barrier_storage();
     }
     if (live) {
         states[g] = s;
@@ -147,7 +147,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 lane_put(sb + R_X, k, lid, norm_obs(pb, k, o[k]));
             }
         }
-        storageBarrier();
+        barrier_storage();
         net_forward_1(lid, pb, sb, false);
         let last_row = (agent * P.steps + P.steps - 1u) * P.envs + env;
         if (live && (traj[last_row].flags & 3u) == 0u) {

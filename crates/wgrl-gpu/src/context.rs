@@ -249,6 +249,21 @@ impl Context {
         let (lo, hi) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
         (self.features().contains(wgpu::Features::SUBGROUP) && lo == hi && lo > 0).then_some(lo)
     }
+    /// Invocations of a workgroup that run as one instruction stream:
+    /// `Some(lanes)` on llvmpipe (lavapipe, Mesa's CPU driver), which runs each
+    /// workgroup on one thread, `lanes` invocations (its subgroup size) at a time
+    /// in SIMD. A workgroup of at most `lanes` invocations is a single SIMD group:
+    /// every invocation sees the others' memory operations in program order, so
+    /// its barriers order nothing, yet each makes llvmpipe compile the kernel as a
+    /// coroutine that keeps its variables in memory across them. Kernels of such
+    /// workgroups leave their barriers out
+    /// ([`common::barriers`](crate::shader::common::barriers)). `None` on every
+    /// other adapter.
+    pub fn lockstep_lanes(&self) -> Option<u32> {
+        let llvmpipe = self.info.driver == "llvmpipe" || self.info.name.starts_with("llvmpipe");
+        let (lo, hi) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
+        (self.adapter.device_type == "cpu" && llvmpipe && lo == hi && lo > 0).then_some(lo)
+    }
     /// Whether per-pass GPU timestamps are available for profiling.
     pub fn has_timestamps(&self) -> bool {
         self.device

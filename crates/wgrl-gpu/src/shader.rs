@@ -25,6 +25,26 @@ pub mod common {
         "shaders/common/reduce.wgsl",
         include_str!("../../../shaders/common/reduce.wgsl"),
     );
+    /// `barrier_storage` and `barrier_workgroup`: WGSL's barriers.
+    pub const BARRIERS: (&str, &str) = (
+        "shaders/common/barriers.wgsl",
+        include_str!("../../../shaders/common/barriers.wgsl"),
+    );
+    /// The same functions, empty, for workgroups that run in lockstep
+    /// ([`Context::lockstep_lanes`](crate::Context::lockstep_lanes)).
+    pub const BARRIERS_LOCKSTEP: (&str, &str) = (
+        "shaders/common/barriers_lockstep.wgsl",
+        include_str!("../../../shaders/common/barriers_lockstep.wgsl"),
+    );
+
+    /// The barrier functions for a kernel whose workgroups run in lockstep or not.
+    pub fn barriers(lockstep: bool) -> (&'static str, &'static str) {
+        if lockstep {
+            BARRIERS_LOCKSTEP
+        } else {
+            BARRIERS
+        }
+    }
     /// Test kernel that fills buffers with RNG draws (used by the statistical tests and bench).
     pub const RNG_FILL: (&str, &str) = (
         "shaders/common/rng_fill.wgsl",

@@ -139,6 +139,7 @@ pub fn nn_source(name: &str, layout: &NetLayout, dense: DenseKernels) -> ShaderS
         .with(shaders::DENSE_BACKWARD)
         .with(dense.forward_piece())
         .with(dense.backward_piece())
+        .with(wgrl_gpu::shader::common::BARRIERS)
         .with(wgrl_gpu::shader::common::REDUCE)
         .with(shaders::OPTIM)
 }

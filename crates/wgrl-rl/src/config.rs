@@ -276,6 +276,14 @@ pub struct PpoConfig {
     /// keeps a storage binding. Results are bitwise the same either way.
     #[serde(default = "default_true")]
     pub uniform_params: bool,
+    /// Whether kernels whose workgroups run in lockstep leave out their barriers:
+    /// on lavapipe, a workgroup of at most 8 invocations is one llvmpipe SIMD
+    /// group, whose invocations see each other's memory operations in program
+    /// order, and barriers only cost there (see
+    /// `wgrl_gpu::Context::lockstep_lanes`). `false` keeps the barriers. Results
+    /// are bitwise the same either way.
+    #[serde(default = "default_true")]
+    pub lockstep: bool,
 }
 
 fn default_true() -> bool {
@@ -367,6 +375,7 @@ impl Default for PpoConfig {
             update_groups: 0,
             subgroups: true,
             uniform_params: true,
+            lockstep: true,
         }
     }
 }

@@ -391,6 +391,9 @@ pub struct ScratchLayout {
     pub groups: u32,
     /// The dense layers' code in the update and values kernels.
     pub dense: DenseKernels,
+    /// Whether the update and values kernels leave out their barriers: their
+    /// workgroups run in lockstep ([`Context::lockstep_lanes`]).
+    pub lockstep: bool,
 }
 
 impl ScratchLayout {
@@ -413,12 +416,19 @@ impl ScratchLayout {
             wg,
             groups,
             dense: DenseKernels::Portable,
+            lockstep: false,
         }
     }
 
     /// This layout with the dense layers' code `dense`.
     pub fn with_dense(mut self, dense: DenseKernels) -> Self {
         self.dense = dense;
+        self
+    }
+
+    /// The same layout, its kernels without barriers or with them.
+    pub fn with_lockstep(mut self, lockstep: bool) -> Self {
+        self.lockstep = lockstep;
         self
     }
 
@@ -504,6 +514,9 @@ pub struct RolloutLayout {
     /// uniform buffer (see [`rollout_params_uniform`]) rather than as storage.
     /// The parameter slot is then planned with [`ArenaPlan::add_uniform`].
     pub uniform_params: bool,
+    /// Whether the rollout kernel leaves out its barriers: its workgroups run in
+    /// lockstep ([`Context::lockstep_lanes`]).
+    pub lockstep: bool,
 }
 
 /// Whether the rollout should read the network parameters through a uniform
@@ -582,6 +595,7 @@ impl RolloutLayout {
             chunk,
             per_step,
             uniform_params: false,
+            lockstep: false,
         }
     }
 
@@ -589,6 +603,17 @@ impl RolloutLayout {
     pub fn with_uniform_params(mut self, uniform: bool) -> Self {
         self.uniform_params = uniform;
         self
+    }
+
+    /// The same layout, its kernel without barriers or with them.
+    pub fn with_lockstep(mut self, lockstep: bool) -> Self {
+        self.lockstep = lockstep;
+        self
+    }
+
+    /// Invocations per rollout workgroup.
+    pub fn wg(&self) -> u32 {
+        rollout_wg(self.eb)
     }
 
     /// The rollout plan's generated constants (rollout and GAE kernels).
@@ -758,6 +783,19 @@ pub fn rollout_source(
         .part("<generated rollout plan>", rollout.prelude(net))
         .part("<generated network passes>", rollout.plan.forward_wgsl(net));
     let src = with_params_binding(src, 4, rollout.uniform_params, net, shape.agents);
+    // Every invocation reads the flag a workgroup's envs set when an episode was
+    // truncated: through workgroupUniformLoad (a barrier), or directly in lockstep.
+    let flag = if rollout.lockstep {
+        "any_trunc_plain"
+    } else {
+        "workgroupUniformLoad(&any_trunc_plain)"
+    };
+    let src = src
+        .part(
+            "<generated truncation flag>",
+            format!("fn any_trunc_flag() -> u32 {{\n    return {flag};\n}}\n"),
+        )
+        .with(common::barriers(rollout.lockstep));
     // The rollout's few envs per workgroup never fit the subgroup path.
     with_forward_pieces(src, net, &rollout.plan, shape, DenseKernels::Portable)
         .with(head_sources(desc)[0])
@@ -808,6 +846,7 @@ pub fn norm_update_source(desc: &EnvDescriptor, net: &NetLayout, shape: &PpoShap
     desc.env_source(&format!("ppo_norm_update/{}", desc.name))
         .part("<generated network layout>", net.prelude())
         .part("<generated normalisation plan>", shape.norm_prelude())
+        .with(common::BARRIERS)
         .with(common::REDUCE)
         .with(nn::PARAMS_STORAGE)
         .with(shaders::COMMON)
@@ -904,6 +943,7 @@ pub fn update_source(
         .with(nn::NORM_BACKWARD)
         .with(nn::NET_FORWARD)
         .with(nn::NET_BACKWARD)
+        .with(common::barriers(scratch.lockstep))
         .with(common::REDUCE)
         .with(nn::OPTIM)
         .with(shaders::COMMON)
@@ -929,7 +969,8 @@ pub fn values_source(
             "<generated PPO plan>",
             update_plan_constants(shape, net, scratch),
         );
-    let src = with_params_binding(src, 1, uniform_params, net, shape.agents);
+    let src = with_params_binding(src, 1, uniform_params, net, shape.agents)
+        .with(common::barriers(scratch.lockstep));
     with_forward_pieces(src, net, &scratch.plan, shape, scratch.dense).with(shaders::VALUES)
 }
 
@@ -967,6 +1008,16 @@ pub fn values_chunks_per_dispatch(
     (rounds * scratch.groups as u64).clamp(1, shape.minibatches as u64) as u32
 }
 
+/// Which of a run's kernels leave out their barriers because their workgroups
+/// run in lockstep ([`Context::lockstep_lanes`], `ppo.lockstep`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lockstep {
+    /// The rollout kernel.
+    pub rollout: bool,
+    /// The update and the critic's values kernels.
+    pub update: bool,
+}
+
 /// The kernels of a run bound to its arena: env reset, rollout chunks (sampling
 /// and greedy), the critic's values (training), GAE, and the update dispatches.
 #[derive(Debug)]
@@ -988,6 +1039,7 @@ pub struct PpoKernels {
     rollout_groups: u32,
     gae_groups: [u32; 3],
     agents: u32,
+    lockstep: Lockstep,
     _params: ParamBuffer,
 }
 
@@ -1202,6 +1254,10 @@ impl PpoKernels {
             rollout_groups: shape.agents * rollout_layout.groups,
             gae_groups,
             agents: shape.agents,
+            lockstep: Lockstep {
+                rollout: rollout_layout.lockstep,
+                update: scratch.lockstep && with_update,
+            },
             _params: params,
         })
     }
@@ -1237,6 +1293,11 @@ impl PpoKernels {
         if let Some((k, bg)) = &self.norm {
             rec.dispatch(k, bg, [self.agents, 1, 1]);
         }
+    }
+
+    /// Which kernels run without barriers.
+    pub fn lockstep(&self) -> Lockstep {
+        self.lockstep
     }
 
     /// Dispatches per iteration (rollout chunks + values + GAE + update parts +

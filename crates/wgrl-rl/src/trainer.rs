@@ -7,7 +7,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::config::TrainConfig;
 use crate::ppo::{
-    AgentHyper, AgentStats, PpoKernels, PpoShape, PpoSlots, ROLLOUT_WG, RolloutLayout,
+    AgentHyper, AgentStats, Lockstep, PpoKernels, PpoShape, PpoSlots, ROLLOUT_WG, RolloutLayout,
     ScratchLayout, Transition, rollout_params_uniform,
 };
 use std::collections::VecDeque;
@@ -508,14 +508,17 @@ fn update_memory(scratch: &ScratchLayout, agents: u32) -> ActivationMemory {
 
 /// How a run's update is built: whether there is one (evaluation has none), its
 /// workgroups per agent (`ppo.update_groups`) and whether its dense layers may use
-/// subgroups (`ppo.subgroups`); and whether the rollout and values kernels may
-/// read the parameters through a uniform binding (`ppo.uniform_params`).
+/// subgroups (`ppo.subgroups`); whether the rollout and values kernels may
+/// read the parameters through a uniform binding (`ppo.uniform_params`); and
+/// whether kernels whose workgroups run in lockstep leave out their barriers
+/// (`ppo.lockstep`).
 #[derive(Clone, Copy)]
 struct UpdateOptions {
     enabled: bool,
     groups: u32,
     subgroups: bool,
     uniform_params: bool,
+    lockstep: bool,
 }
 
 /// Plans and allocates a run's arena, builds its kernels and writes the envs'
@@ -543,6 +546,10 @@ fn build_run(
     )?;
     if update.subgroups {
         run.scratch.dense = DenseKernels::for_context(ctx);
+    }
+    if let Some(lanes) = ctx.lockstep_lanes().filter(|_| update.lockstep) {
+        run.scratch.lockstep = run.scratch.wg <= lanes;
+        run.rollout.lockstep = run.rollout.wg() <= lanes;
     }
     check_plan(ctx, desc, net, shape, &run)?;
     let arena = Arena::new(ctx, &run.arena)?;
@@ -609,6 +616,7 @@ impl Trainer {
                 groups: config.ppo.update_groups,
                 subgroups: config.ppo.subgroups,
                 uniform_params: config.ppo.uniform_params,
+                lockstep: config.ppo.lockstep,
             },
         )?;
         arena.write(
@@ -747,6 +755,12 @@ impl Trainer {
     /// Iterations run so far (by [`Trainer::train`] or [`Trainer::encode_iteration`]).
     pub fn iterations_done(&self) -> u64 {
         self.iterations_done
+    }
+
+    /// Which kernels run without barriers (`ppo.lockstep` on an adapter whose
+    /// workgroups of their width run in lockstep: lavapipe).
+    pub fn lockstep(&self) -> Lockstep {
+        self.kernels.lockstep()
     }
 
     /// Dispatches per iteration.
@@ -1244,6 +1258,7 @@ fn greedy_returns(
             groups: 1,
             subgroups: false,
             uniform_params: config.ppo.uniform_params,
+            lockstep: config.ppo.lockstep,
         },
     )?;
     arena.write(slots.params, &ck.params)?;

@@ -3,6 +3,7 @@
 
 use wgrl_gpu::{Context, ContextOptions};
 use wgrl_rl::config::{Overrides, TrainConfig, resolve};
+use wgrl_rl::ppo::Lockstep;
 use wgrl_rl::{Checkpoint, TrainError, Trainer, evaluate};
 
 fn ctx() -> Context {
@@ -98,6 +99,58 @@ fn an_update_split_over_actor_and_critic_workgroups_gives_the_same_parameters() 
         assert!(
             one != initial,
             "{extra:?}: training must move the parameters"
+        );
+    }
+}
+
+#[test]
+fn kernels_without_barriers_give_the_same_parameters() {
+    // On lavapipe a workgroup of at most 8 invocations is one SIMD group run in
+    // lockstep, and the kernels of such workgroups leave their barriers out
+    // (`ppo.lockstep`): here the rollout of 8 envs and, where the cores let one
+    // agent's update split over actor and critic, its 8-lane update and values.
+    // Without barriers the invocations still see each other's memory operations
+    // in program order: bitwise the same parameters as with them. CartPole,
+    // Pendulum (the actor's log-stds) and a residual net with norms.
+    let ctx = ctx();
+    let lanes = ctx.lockstep_lanes();
+    let split = wgrl_rl::ppo::auto_update_groups(&ctx.adapter().device_type, 1) == 2;
+    for (env, extra) in [
+        ("CartPole-v1", &["seed=7"][..]),
+        ("Pendulum-v1", &["ppo.norm_obs=true", "seed=8"][..]),
+        (
+            "CartPole-v1",
+            &[
+                "model.arch=residual",
+                "model.width=16",
+                "model.blocks=1",
+                "model.expansion=2",
+                "model.activation=regelu2",
+                "model.norm=ms-layernorm",
+                "ppo.minibatches=2",
+            ][..],
+        ),
+    ] {
+        let run = |on: &str| {
+            let mut sets = extra.to_vec();
+            let flag = format!("ppo.lockstep={on}");
+            sets.push(&flag);
+            let mut t = Trainer::new(&ctx, &small_on(env, &sets)).unwrap();
+            let lockstep = t.lockstep();
+            t.train(|_| {}).unwrap();
+            (lockstep, read_params(&t))
+        };
+        let (on, with) = run("true");
+        let (off, without) = run("false");
+        assert_eq!(off, Lockstep::default(), "{env} {extra:?}");
+        let expect = Lockstep {
+            rollout: lanes == Some(8),
+            update: lanes == Some(8) && split,
+        };
+        assert_eq!(on, expect, "{env} {extra:?} on {:?}", ctx.adapter());
+        assert!(
+            with == without,
+            "{env} {extra:?}: barriers change the result"
         );
     }
 }
