@@ -575,9 +575,21 @@ fn with_params_binding(
 }
 
 impl RolloutLayout {
-    /// The layout for `shape` and `net`.
+    /// The layout for `shape` and `net`: blocks of up to [`ROLLOUT_WG`] envs.
     pub fn new(net: &NetLayout, obs_dim: u32, actions: u32, shape: &PpoShape) -> Self {
-        let eb = shape.envs.min(ROLLOUT_WG);
+        Self::with_block(net, obs_dim, actions, shape, ROLLOUT_WG)
+    }
+
+    /// The layout with blocks of at most `max_envs` envs (1 to [`ROLLOUT_WG`]) per
+    /// workgroup.
+    pub fn with_block(
+        net: &NetLayout,
+        obs_dim: u32,
+        actions: u32,
+        shape: &PpoShape,
+        max_envs: u32,
+    ) -> Self {
+        let eb = shape.envs.min(max_envs.clamp(1, ROLLOUT_WG));
         let wg = rollout_wg(eb);
         let groups = shape.envs.div_ceil(eb);
         let plan = ScratchPlan::new(net, eb.div_ceil(4), false);

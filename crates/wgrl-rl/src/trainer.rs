@@ -426,6 +426,10 @@ struct RunPlan {
 // (`ppo.update_groups`), how many workgroups share an agent's update; with
 // `uniform_bytes` (the device's largest uniform binding, 0 for never) whether
 // the rollout and values kernels read the parameters through a uniform binding.
+// Where workgroups of up to `lockstep_lanes` invocations run in lockstep
+// (lavapipe, `ppo.lockstep`), the rollout's blocks have at most that many envs:
+// such a workgroup runs without barriers, and an agent's blocks spread over the
+// cores.
 fn plan_run(
     desc: &EnvDescriptor,
     net: &NetLayout,
@@ -433,11 +437,17 @@ fn plan_run(
     device_type: &str,
     groups: u32,
     uniform_bytes: u64,
+    lockstep_lanes: Option<u32>,
 ) -> Result<RunPlan, TrainError> {
+    let block = lockstep_lanes.unwrap_or(ROLLOUT_WG);
     let rollout =
-        RolloutLayout::new(net, desc.obs_out(), desc.num_actions(), shape).with_uniform_params(
-            rollout_params_uniform(device_type, uniform_bytes, shape.agents, net),
-        );
+        RolloutLayout::with_block(net, desc.obs_out(), desc.num_actions(), shape, block)
+            .with_uniform_params(rollout_params_uniform(
+                device_type,
+                uniform_bytes,
+                shape.agents,
+                net,
+            ));
     let env_layout = desc.check()?;
     let scratch = ScratchLayout::for_device(
         net,
@@ -491,6 +501,7 @@ pub fn plan_memory(config: &TrainConfig, limits: &ArenaLimits) -> Result<RunMemo
         "discrete_gpu",
         config.ppo.update_groups,
         0,
+        None,
     )?;
     Ok(RunMemory {
         arena: run.arena.layout(limits)?.memory_report(),
@@ -536,6 +547,7 @@ fn build_run(
     } else {
         0
     };
+    let lockstep_lanes = ctx.lockstep_lanes().filter(|_| update.lockstep);
     let mut run = plan_run(
         desc,
         net,
@@ -543,11 +555,12 @@ fn build_run(
         &ctx.adapter().device_type,
         update.groups,
         uniform_bytes,
+        lockstep_lanes,
     )?;
     if update.subgroups {
         run.scratch.dense = DenseKernels::for_context(ctx);
     }
-    if let Some(lanes) = ctx.lockstep_lanes().filter(|_| update.lockstep) {
+    if let Some(lanes) = lockstep_lanes {
         run.scratch.lockstep = run.scratch.wg <= lanes;
         run.rollout.lockstep = run.rollout.wg() <= lanes;
     }

@@ -107,8 +107,10 @@ fn an_update_split_over_actor_and_critic_workgroups_gives_the_same_parameters() 
 fn kernels_without_barriers_give_the_same_parameters() {
     // On lavapipe a workgroup of at most 8 invocations is one SIMD group run in
     // lockstep, and the kernels of such workgroups leave their barriers out
-    // (`ppo.lockstep`): here the rollout of 8 envs and, where the cores let one
-    // agent's update split over actor and critic, its 8-lane update and values.
+    // (`ppo.lockstep`): here the rollout, in blocks of 8 envs (CartPole's 16 envs
+    // in two workgroups instead of one of 16 lanes with barriers) and, where the
+    // cores let one agent's update split over actor and critic, its 8-lane update
+    // and values.
     // Without barriers the invocations still see each other's memory operations
     // in program order: bitwise the same parameters as with them. CartPole,
     // Pendulum (the actor's log-stds) and a residual net with norms.
@@ -116,7 +118,7 @@ fn kernels_without_barriers_give_the_same_parameters() {
     let lanes = ctx.lockstep_lanes();
     let split = wgrl_rl::ppo::auto_update_groups(&ctx.adapter().device_type, 1) == 2;
     for (env, extra) in [
-        ("CartPole-v1", &["seed=7"][..]),
+        ("CartPole-v1", &["seed=7", "ppo.envs=16"][..]),
         ("Pendulum-v1", &["ppo.norm_obs=true", "seed=8"][..]),
         (
             "CartPole-v1",
