@@ -440,14 +440,13 @@ fn plan_run(
     lockstep_lanes: Option<u32>,
 ) -> Result<RunPlan, TrainError> {
     let block = lockstep_lanes.unwrap_or(ROLLOUT_WG);
-    let rollout =
-        RolloutLayout::with_block(net, desc.obs_out(), desc.num_actions(), shape, block)
-            .with_uniform_params(rollout_params_uniform(
-                device_type,
-                uniform_bytes,
-                shape.agents,
-                net,
-            ));
+    let rollout = RolloutLayout::with_block(net, desc.obs_out(), desc.num_actions(), shape, block)
+        .with_uniform_params(rollout_params_uniform(
+            device_type,
+            uniform_bytes,
+            shape.agents,
+            net,
+        ));
     let env_layout = desc.check()?;
     let scratch = ScratchLayout::for_device(
         net,
