@@ -249,6 +249,7 @@ impl Context {
         let (lo, hi) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
         (self.features().contains(wgpu::Features::SUBGROUP) && lo == hi && lo > 0).then_some(lo)
     }
+
     /// Invocations of a workgroup that run as one instruction stream:
     /// `Some(lanes)` on llvmpipe (lavapipe, Mesa's CPU driver), which runs each
     /// workgroup on one thread, `lanes` invocations (its subgroup size) at a time
@@ -264,6 +265,7 @@ impl Context {
         let (lo, hi) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
         (self.adapter.device_type == "cpu" && llvmpipe && lo == hi && lo > 0).then_some(lo)
     }
+
     /// Whether per-pass GPU timestamps are available for profiling.
     pub fn has_timestamps(&self) -> bool {
         self.device
