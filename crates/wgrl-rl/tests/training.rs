@@ -59,6 +59,18 @@ fn same_seed_same_device_gives_bitwise_identical_parameters() {
     assert!(a != other, "a different seed must give a different run");
 }
 
+/// A small residual net with an Approx-BP activation and a memory-sharing norm:
+/// the bitwise-equality tests' case for norm gradients and a shared stream.
+const RESIDUAL_WITH_NORMS: &[&str] = &[
+    "model.arch=residual",
+    "model.width=16",
+    "model.blocks=1",
+    "model.expansion=2",
+    "model.activation=regelu2",
+    "model.norm=ms-layernorm",
+    "ppo.minibatches=2",
+];
+
 #[test]
 fn an_update_split_over_actor_and_critic_workgroups_gives_the_same_parameters() {
     // One workgroup per agent against one each for the actor and the critic (a
@@ -70,18 +82,7 @@ fn an_update_split_over_actor_and_critic_workgroups_gives_the_same_parameters() 
     for (env, extra) in [
         ("CartPole-v1", &["agents=2", "seed=5"][..]),
         ("Pendulum-v1", &["ppo.norm_obs=true", "seed=6"][..]),
-        (
-            "CartPole-v1",
-            &[
-                "model.arch=residual",
-                "model.width=16",
-                "model.blocks=1",
-                "model.expansion=2",
-                "model.activation=regelu2",
-                "model.norm=ms-layernorm",
-                "ppo.minibatches=2",
-            ][..],
-        ),
+        ("CartPole-v1", RESIDUAL_WITH_NORMS),
     ] {
         let run = |groups: &str| {
             let mut sets = extra.to_vec();
@@ -120,18 +121,7 @@ fn kernels_without_barriers_give_the_same_parameters() {
     for (env, extra) in [
         ("CartPole-v1", &["seed=7", "ppo.envs=16"][..]),
         ("Pendulum-v1", &["ppo.norm_obs=true", "seed=8"][..]),
-        (
-            "CartPole-v1",
-            &[
-                "model.arch=residual",
-                "model.width=16",
-                "model.blocks=1",
-                "model.expansion=2",
-                "model.activation=regelu2",
-                "model.norm=ms-layernorm",
-                "ppo.minibatches=2",
-            ][..],
-        ),
+        ("CartPole-v1", RESIDUAL_WITH_NORMS),
     ] {
         let run = |on: &str| {
             let mut sets = extra.to_vec();
