@@ -6,7 +6,8 @@ use wgrl::gpu::{Profiler, bench};
 use wgrl::nn::activation::{ActKernel, ActKind};
 
 fn main() {
-    let ctx = bench::bench_context();
+    // SAFETY: first in main, before any other thread exists.
+    let ctx = unsafe { bench::bench_context() };
     let smoke = bench::smoke_mode();
     let (n, samples) = if smoke { (4096u32, 1) } else { (1 << 22, 15) };
     let profiler = Profiler::new(&ctx, 2).expect("profiler");

@@ -5,7 +5,8 @@ use wgrl::envs::{BUILTIN_ENVS, bench::env_throughput, builtin, custom};
 use wgrl::gpu::bench;
 
 fn main() {
-    let ctx = bench::bench_context();
+    // SAFETY: first in main, before any other thread exists.
+    let ctx = unsafe { bench::bench_context() };
     let smoke = bench::smoke_mode();
     let (envs, steps, samples) = if smoke {
         (1024, 10, 1)

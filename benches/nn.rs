@@ -9,7 +9,8 @@ use wgrl::nn::kernels::{DenseKernels, NnTest, NnTestParams, mode};
 use wgrl::nn::{Activation, NetLayout};
 
 fn main() {
-    let ctx = bench::bench_context();
+    // SAFETY: first in main, before any other thread exists.
+    let ctx = unsafe { bench::bench_context() };
     let smoke = bench::smoke_mode();
     let (agents, m, samples) = if smoke {
         (1u32, 32u32, 1)

@@ -6,7 +6,8 @@ use wgrl::gpu::bench;
 use wgrl::nn::norm::{NormKernel, NormKind};
 
 fn main() {
-    let ctx = bench::bench_context();
+    // SAFETY: first in main, before any other thread exists.
+    let ctx = unsafe { bench::bench_context() };
     let smoke = bench::smoke_mode();
     let (rows, h, samples) = if smoke {
         (64u32, 32u32, 1)

@@ -11,7 +11,8 @@ use wgrl::rl::Trainer;
 use wgrl::rl::config::{Overrides, resolve};
 
 fn main() {
-    let ctx = bench::bench_context();
+    // SAFETY: first in main, before any other thread exists.
+    let ctx = unsafe { bench::bench_context() };
     let smoke = bench::smoke_mode();
     // A residual policy (width 64, 2 blocks, expansion 4) with exact layers beside
     // Approx-BP ones: the iteration's cost of the memory savings.

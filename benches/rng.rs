@@ -6,7 +6,8 @@ use wgrl::gpu::rng::{FillMode, FillParams, RngFill};
 use wgrl::gpu::{Profiler, bench};
 
 fn main() {
-    let ctx = bench::bench_context();
+    // SAFETY: first in main, before any other thread exists.
+    let ctx = unsafe { bench::bench_context() };
     let smoke = bench::smoke_mode();
     let (count, samples) = if smoke { (4096u32, 1) } else { (1 << 22, 15) };
     let profiler = Profiler::new(&ctx, 1).expect("profiler");

@@ -64,6 +64,8 @@ enum BenchCommand {
 
 fn main() -> ExitCode {
     let start = Instant::now();
+    // SAFETY: the first thing in main, before any other thread exists.
+    unsafe { wgrl::gpu::llvmpipe::use_engine_threads() };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -135,12 +137,17 @@ fn info(ctx: &Context, json: bool) -> anyhow::Result<()> {
         .iter_names()
         .map(|(n, _)| n.to_string())
         .collect();
+    // The compute pool size lavapipe runs with (null on other adapters).
+    let llvmpipe_threads = (ctx.lockstep_lanes().is_some())
+        .then(|| std::env::var(wgrl::gpu::llvmpipe::THREADS_VAR).ok())
+        .flatten();
     if json {
         let v = serde_json::json!({
             "adapter": a,
             "limits": limits,
             "features": features,
             "timestamps": ctx.has_timestamps(),
+            "llvmpipe_threads": llvmpipe_threads,
             "envs": envs::BUILTIN_ENVS,
         });
         println!("{}", serde_json::to_string(&v)?);
@@ -150,6 +157,12 @@ fn info(ctx: &Context, json: bool) -> anyhow::Result<()> {
     println!("backend:     {}", a.backend);
     println!("device type: {}", a.device_type);
     println!("driver:      {}", a.driver);
+    if let Some(n) = &llvmpipe_threads {
+        println!(
+            "llvmpipe threads: {n} ({})",
+            wgrl::gpu::llvmpipe::THREADS_VAR
+        );
+    }
     println!("limits:");
     for (k, v) in limits.as_object().into_iter().flatten() {
         println!("  {k:<40} {v}");

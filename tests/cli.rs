@@ -41,6 +41,37 @@ fn info_names_the_adapter_and_limits() {
 }
 
 #[test]
+fn wgrl_gives_llvmpipe_two_workers_more_than_cores_unless_the_user_sets_it() {
+    let info = |threads: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wgrl"));
+        cmd.args(["info", "--json"]).env("XDG_RUNTIME_DIR", "/tmp");
+        match threads {
+            Some(n) => cmd.env("LP_NUM_THREADS", n),
+            None => cmd.env_remove("LP_NUM_THREADS"),
+        };
+        let o = cmd.output().expect("run wgrl");
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap())
+                .unwrap();
+        v
+    };
+    let v = info(None);
+    if !v["adapter"]["name"]
+        .as_str()
+        .unwrap()
+        .starts_with("llvmpipe")
+    {
+        assert!(v["llvmpipe_threads"].is_null(), "{v}");
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let expected = (cores + 2).min(32).to_string();
+    assert_eq!(v["llvmpipe_threads"], expected.as_str());
+    assert_eq!(info(Some("5"))["llvmpipe_threads"], "5");
+}
+
+#[test]
 fn bench_env_json_last_line_has_the_contract_fields() {
     let o = wgrl(&[
         "bench",

@@ -66,7 +66,12 @@ pub fn env(args: BenchEnvArgs, device: &DeviceArgs, start: Instant) -> anyhow::R
     let startup_ms = start.elapsed().as_secs_f64() * 1e3;
     drop(first);
     let r = envs::bench::env_throughput(&ctx, &desc, envs, steps, samples)?;
-    println!("adapter: {} ({})", r.adapter, r.backend);
+    println!(
+        "adapter: {} ({}{})",
+        r.adapter,
+        r.backend,
+        wgrl::gpu::llvmpipe::adapter_note(&ctx)
+    );
     println!("startup to first dispatch: {startup_ms:.0} ms");
     println!(
         "{}: {} envs x {} steps, median {:.2} ms per dispatch: {:.1} M env-steps/s",
@@ -166,7 +171,12 @@ pub fn ppo(args: BenchPpoArgs, device: &DeviceArgs, start: Instant) -> anyhow::R
         .collect::<anyhow::Result<Vec<_>>>()?;
     let ctx = crate::context(device)?;
     let adapter = ctx.adapter().clone();
-    println!("adapter: {} ({})", adapter.name, adapter.backend);
+    println!(
+        "adapter: {} ({}{})",
+        adapter.name,
+        adapter.backend,
+        wgrl::gpu::llvmpipe::adapter_note(&ctx)
+    );
     let mut results = Vec::with_capacity(configs.len());
     for (i, (name, config)) in configs.into_iter().enumerate() {
         let t0 = if i == 0 { start } else { Instant::now() };

@@ -68,12 +68,25 @@ pub fn median(xs: &[f64]) -> f64 {
 }
 
 /// The context a `cargo bench` target runs on: the best adapter, announced on
-/// stdout; without one, the error and exit status 1.
-pub fn bench_context() -> crate::Context {
+/// stdout; without one, the error and exit status 1. It first sets llvmpipe's
+/// pool size as `wgrl` does ([`crate::llvmpipe::use_engine_threads`]).
+///
+/// # Safety
+/// As for [`crate::llvmpipe::use_engine_threads`]: call it first in `main`,
+/// before any other thread exists.
+pub unsafe fn bench_context() -> crate::Context {
+    // SAFETY: the caller guarantees that no other thread exists yet.
+    unsafe { crate::llvmpipe::use_engine_threads() };
     match crate::Context::new(&crate::ContextOptions::default()) {
         Ok(ctx) => {
             let a = ctx.adapter();
-            println!("adapter: {} ({}, {})", a.name, a.backend, a.device_type);
+            println!(
+                "adapter: {} ({}, {}{})",
+                a.name,
+                a.backend,
+                a.device_type,
+                crate::llvmpipe::adapter_note(&ctx)
+            );
             ctx
         }
         Err(e) => {

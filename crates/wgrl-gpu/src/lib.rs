@@ -16,6 +16,7 @@ pub mod bench;
 pub mod context;
 pub mod error;
 pub mod kernel;
+pub mod llvmpipe;
 pub mod profiler;
 pub mod readback;
 pub mod recorder;

@@ -1076,18 +1076,28 @@ impl PpoKernels {
             seed,
         };
         let env = EnvKernel::new(ctx, desc, config, arena, &slots.env)?;
-        let rollout = Kernel::new(
-            ctx,
-            &rollout_source(desc, net, shape, rollout_layout),
-            "main",
-            &[],
-        )?;
-        let gae = Kernel::new(
-            ctx,
-            &gae_source(desc, net, shape, rollout_layout),
-            "main",
-            &[],
-        )?;
+        // Every kernel's source first, then the pipelines side by side.
+        let mut sources = vec![
+            rollout_source(desc, net, shape, rollout_layout),
+            gae_source(desc, net, shape, rollout_layout),
+        ];
+        if with_update {
+            sources.push(values_source(
+                desc,
+                net,
+                shape,
+                scratch,
+                rollout_layout.uniform_params,
+            ));
+            sources.push(update_source(desc, net, shape, scratch));
+            if shape.normalizes() {
+                sources.push(norm_update_source(desc, net, shape));
+            }
+        }
+        let mut kernels = Kernel::new_many(ctx, &sources.iter().collect::<Vec<_>>())?.into_iter();
+        let mut next_kernel = || kernels.next().expect("a kernel per source");
+        let rollout = next_kernel();
+        let gae = next_kernel();
         let gae_groups = gae.groups_for(ctx, shape.agents as u64 * shape.envs as u64)?;
         let mut table = ParamTable::new();
         let block = |t0: u32, count: u32, greedy: u32| RolloutParams {
@@ -1187,8 +1197,7 @@ impl PpoKernels {
             ],
         )?;
         let values = if with_update {
-            let src = values_source(desc, net, shape, scratch, rollout_layout.uniform_params);
-            let k = Kernel::new(ctx, &src, "main", &[])?;
+            let k = next_kernel();
             let bgs = values_refs
                 .iter()
                 .map(|r| {
@@ -1209,7 +1218,7 @@ impl PpoKernels {
             None
         };
         let (update, update_bg) = if with_update {
-            let k = Kernel::new(ctx, &update_source(desc, net, shape, scratch), "main", &[])?;
+            let k = next_kernel();
             let bgs = update_refs
                 .iter()
                 .map(|(r, groups)| {
@@ -1232,7 +1241,7 @@ impl PpoKernels {
             (None, Vec::new())
         };
         let norm = if with_update && shape.normalizes() {
-            let k = Kernel::new(ctx, &norm_update_source(desc, net, shape), "main", &[])?;
+            let k = next_kernel();
             // Without reward scaling the kernel never touches ret_acc; any slot
             // satisfies the binding.
             let ret_acc = slots
