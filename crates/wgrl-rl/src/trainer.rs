@@ -1,5 +1,7 @@
 //! The training loop. The iteration (rollout + update) is recorded once and
-//! submitted every iteration without the host waiting on the GPU; statistics come
+//! encoded again for every iteration; the iterations up to each log point (at
+//! most ten) go to the queue as one submission, and the host never waits on the
+//! GPU between log points; statistics come
 //! back through asynchronous readbacks at log points. A blocking wait happens only
 //! at a log point whose readback ring is full (the GPU is then several log
 //! intervals ahead), and once at the end.
@@ -23,6 +25,11 @@ use wgrl_nn::{Activation, ActivationMemory, Arch, ModelSpec, NetLayout, init::in
 
 /// Readbacks in flight before a log point waits for the oldest.
 const READBACK_RING: usize = 3;
+// Iterations go to the queue together, up to the next log point and at most
+// this many: on lavapipe every submission costs about 0.4 ms of queue work
+// (whole cartpole-purejaxrl runs about 5% faster than with one per iteration),
+// and a bound keeps each submission short on GPUs with a watchdog.
+const MAX_ITERATIONS_PER_SUBMISSION: u64 = 10;
 
 /// What can stop training.
 #[derive(Debug, thiserror::Error)]
@@ -823,15 +830,25 @@ impl Trainer {
                 on_log(&lp);
                 *last = Some(lp);
             };
+        // Iterations recorded since the last submission.
+        let mut batch: Option<(wgpu::CommandEncoder, u64)> = None;
         for it in 0..total {
-            let mut encoder =
-                self.ctx
-                    .device()
-                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                        label: Some("wgrl iteration"),
-                    });
-            self.iteration_rec.encode(&mut encoder, None);
+            let (encoder, batched) = batch.get_or_insert_with(|| {
+                let encoder =
+                    self.ctx
+                        .device()
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("wgrl iterations"),
+                        });
+                (encoder, 0)
+            });
+            self.iteration_rec.encode(encoder, None);
+            *batched += 1;
             let log_now = (it + 1) % interval == 0 || it + 1 == total;
+            if !log_now && *batched < MAX_ITERATIONS_PER_SUBMISSION {
+                continue;
+            }
+            let (mut encoder, _) = batch.take().expect("a batch is open");
             if log_now {
                 between += self.ctx.blocking_waits() - waits_mark;
                 let slot = logs % READBACK_RING;
