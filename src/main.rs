@@ -138,7 +138,8 @@ fn info(ctx: &Context, json: bool) -> anyhow::Result<()> {
         .map(|(n, _)| n.to_string())
         .collect();
     // The compute pool size lavapipe runs with (null on other adapters).
-    let llvmpipe_threads = (ctx.lockstep_lanes().is_some())
+    let llvmpipe_threads = ctx
+        .is_llvmpipe()
         .then(|| std::env::var(wgrl::gpu::llvmpipe::THREADS_VAR).ok())
         .flatten();
     if json {

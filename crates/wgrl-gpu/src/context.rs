@@ -261,9 +261,15 @@ impl Context {
     /// ([`common::barriers`](crate::shader::common::barriers)). `None` on every
     /// other adapter.
     pub fn lockstep_lanes(&self) -> Option<u32> {
-        let llvmpipe = self.info.driver == "llvmpipe" || self.info.name.starts_with("llvmpipe");
         let (lo, hi) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
-        (self.adapter.device_type == "cpu" && llvmpipe && lo == hi && lo > 0).then_some(lo)
+        (self.is_llvmpipe() && lo == hi && lo > 0).then_some(lo)
+    }
+
+    /// Whether the adapter is Mesa's llvmpipe (lavapipe on Vulkan), whose
+    /// compute pool [`crate::llvmpipe`] sizes.
+    pub fn is_llvmpipe(&self) -> bool {
+        self.adapter.device_type == "cpu"
+            && (self.info.driver == "llvmpipe" || self.info.name.starts_with("llvmpipe"))
     }
 
     /// Whether per-pass GPU timestamps are available for profiling.

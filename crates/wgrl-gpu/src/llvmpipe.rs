@@ -46,7 +46,7 @@ pub unsafe fn use_engine_threads() -> String {
 /// pool they came from.
 pub fn adapter_note(ctx: &crate::Context) -> String {
     match std::env::var(THREADS_VAR) {
-        Ok(n) if ctx.lockstep_lanes().is_some() => format!(", {THREADS_VAR}={n}"),
+        Ok(n) if ctx.is_llvmpipe() => format!(", {THREADS_VAR}={n}"),
         _ => String::new(),
     }
 }
