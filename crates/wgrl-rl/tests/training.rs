@@ -38,6 +38,13 @@ fn params_after(ctx: &Context, cfg: &TrainConfig) -> Vec<u32> {
     read_params(&t)
 }
 
+// A small run of `env` with the case's settings and the one knob a test turns.
+fn trainer_with(ctx: &Context, env: &str, extra: &[&str], knob: &str) -> Trainer {
+    let mut sets = extra.to_vec();
+    sets.push(knob);
+    Trainer::new(ctx, &small_on(env, &sets)).unwrap()
+}
+
 fn read_params(t: &Trainer) -> Vec<u32> {
     let (arena, slots) = t.arena();
     arena
@@ -85,17 +92,13 @@ fn an_update_split_over_actor_and_critic_workgroups_gives_the_same_parameters() 
         ("CartPole-v1", RESIDUAL_WITH_NORMS),
     ] {
         let run = |groups: &str| {
-            let mut sets = extra.to_vec();
-            sets.push(groups);
-            let mut t = Trainer::new(&ctx, &small_on(env, &sets)).unwrap();
+            let mut t = trainer_with(&ctx, env, extra, groups);
             let before = read_params(&t);
             t.train(|_| {}).unwrap();
             (before, read_params(&t))
         };
-        let t0 = std::time::Instant::now();
         let (initial, one) = run("ppo.update_groups=1");
         let (_, two) = run("ppo.update_groups=2");
-        eprintln!("{env} {:?}", t0.elapsed());
         assert!(one == two, "{extra:?}: the split update differs");
         assert!(
             one != initial,
@@ -124,10 +127,7 @@ fn kernels_without_barriers_give_the_same_parameters() {
         ("CartPole-v1", RESIDUAL_WITH_NORMS),
     ] {
         let run = |on: &str| {
-            let mut sets = extra.to_vec();
-            let flag = format!("ppo.lockstep={on}");
-            sets.push(&flag);
-            let mut t = Trainer::new(&ctx, &small_on(env, &sets)).unwrap();
+            let mut t = trainer_with(&ctx, env, extra, &format!("ppo.lockstep={on}"));
             let lockstep = t.lockstep();
             t.train(|_| {}).unwrap();
             (lockstep, read_params(&t))
