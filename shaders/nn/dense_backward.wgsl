@@ -9,7 +9,7 @@
 // feed four vec4 FMAs, and the four inputs' 2-bit states are one word per block.
 // Every input still sums over outputs in order 0..n_out.
 fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
-    if (DENSE_SG && m4 % 8u == 0u && L.n_in % 16u == 0u) {
+    if (DENSE_SG && m4 % 8u == 0u && L.n_in % 32u == 0u) {
         dense_backward_input_sg(lid, L, pb, dy, x, xsave, dx, m4, x_act, accumulate);
         return;
     }
@@ -129,7 +129,7 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
     let i4 = L.n_in / 4u;
     // Columns 0..i4 * 4 of the first o4 * 4 outputs: by subgroups where they fit.
     var items = o4 * i4;
-    if (DENSE_SG && L.n_in % 32u == 0u && L.n_out % 8u == 0u) {
+    if (DENSE_SG && L.n_in % 32u == 0u && L.n_out % 16u == 0u) {
         dense_weight_grad_sg(lid, L, gb, dy, x, m4);
         items = 0u;
     }

@@ -19,7 +19,7 @@
 const NO_RES: u32 = 0xffffffffu;
 
 fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
-    if (DENSE_SG && m4 % 8u == 0u && L.n_out % 16u == 0u && L.n_in % 4u == 0u) {
+    if (DENSE_SG && m4 % 8u == 0u && L.n_out % 32u == 0u && L.n_in % 4u == 0u) {
         dense_forward_sg(lid, L, pb, x, y, save, m4, keep, res);
         return;
     }

@@ -8,7 +8,11 @@
 // portable kernels spend most of their time loading. Here each lane of a subgroup
 // loads a different part of the weights the subgroup needs and subgroupBroadcast
 // (an extract and a splat on llvmpipe) hands them to the others: a lane covers
-// 16 outputs (or inputs) of one sample block per activation load instead of 4.
+// 32 outputs (or inputs) of one sample block per activation load instead of 4,
+// and a weight gradient item 16 outputs. The accumulators (32 vec4s, four AVX
+// registers each) spill to the stack, but a spilled multiply-add costs far less
+// than a load loop: with items half as wide the whole cartpole-purejaxrl run
+// took about 5% longer (BENCHMARKS.md).
 // Every subgroup's lanes are all active at each broadcast: item counts are
 // multiples of 8 and 8 consecutive items share their weights. A lane runs no
 // more loop iterations here than in the portable code, which is what
@@ -16,108 +20,199 @@
 // unrolled on purpose (WGSL has no unroll; each broadcast needs a constant lane).
 const DENSE_SG: bool = true;
 
-// Forward, when m4 % 8 == 0, n_out % 16 == 0 and n_in % 4 == 0. Item: outputs
-// o0..o0+15 of sample block j; lane s holds weight rows o0 + 2s and o0 + 2s + 1.
+// Forward, when m4 % 8 == 0, n_out % 32 == 0 and n_in % 4 == 0. Item: outputs
+// o0..o0+31 of sample block j; lane s holds weight rows o0 + 4s .. o0 + 4s + 3.
 fn dense_forward_sg(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
     let s = lid % 8u;
-    for (var it = lid; it < (L.n_out / 16u) * m4; it += WG) {
-        let o0 = (it / m4) * 16u;
+    for (var it = lid; it < (L.n_out / 32u) * m4; it += WG) {
+        let o0 = (it / m4) * 32u;
         let j = it % m4;
-        let ra = pb + L.w + (o0 + 2u * s) * L.n_in;
-        let rb = ra + L.n_in;
-        let ba = param_at(pb + L.b + o0 + 2u * s);
-        let bb = param_at(pb + L.b + o0 + 2u * s + 1u);
-        var a0 = vec4<f32>(subgroupBroadcast(ba, 0u));
-        var a1 = vec4<f32>(subgroupBroadcast(bb, 0u));
-        var a2 = vec4<f32>(subgroupBroadcast(ba, 1u));
-        var a3 = vec4<f32>(subgroupBroadcast(bb, 1u));
-        var a4 = vec4<f32>(subgroupBroadcast(ba, 2u));
-        var a5 = vec4<f32>(subgroupBroadcast(bb, 2u));
-        var a6 = vec4<f32>(subgroupBroadcast(ba, 3u));
-        var a7 = vec4<f32>(subgroupBroadcast(bb, 3u));
-        var a8 = vec4<f32>(subgroupBroadcast(ba, 4u));
-        var a9 = vec4<f32>(subgroupBroadcast(bb, 4u));
-        var a10 = vec4<f32>(subgroupBroadcast(ba, 5u));
-        var a11 = vec4<f32>(subgroupBroadcast(bb, 5u));
-        var a12 = vec4<f32>(subgroupBroadcast(ba, 6u));
-        var a13 = vec4<f32>(subgroupBroadcast(bb, 6u));
-        var a14 = vec4<f32>(subgroupBroadcast(ba, 7u));
-        var a15 = vec4<f32>(subgroupBroadcast(bb, 7u));
+        let r0 = pb + L.w + (o0 + 4u * s) * L.n_in;
+        let r1 = r0 + L.n_in;
+        let r2 = r1 + L.n_in;
+        let r3 = r2 + L.n_in;
+        let b0 = param_at(pb + L.b + o0 + 4u * s + 0u);
+        let b1 = param_at(pb + L.b + o0 + 4u * s + 1u);
+        let b2 = param_at(pb + L.b + o0 + 4u * s + 2u);
+        let b3 = param_at(pb + L.b + o0 + 4u * s + 3u);
+        var a0 = vec4<f32>(subgroupBroadcast(b0, 0u));
+        var a1 = vec4<f32>(subgroupBroadcast(b1, 0u));
+        var a2 = vec4<f32>(subgroupBroadcast(b2, 0u));
+        var a3 = vec4<f32>(subgroupBroadcast(b3, 0u));
+        var a4 = vec4<f32>(subgroupBroadcast(b0, 1u));
+        var a5 = vec4<f32>(subgroupBroadcast(b1, 1u));
+        var a6 = vec4<f32>(subgroupBroadcast(b2, 1u));
+        var a7 = vec4<f32>(subgroupBroadcast(b3, 1u));
+        var a8 = vec4<f32>(subgroupBroadcast(b0, 2u));
+        var a9 = vec4<f32>(subgroupBroadcast(b1, 2u));
+        var a10 = vec4<f32>(subgroupBroadcast(b2, 2u));
+        var a11 = vec4<f32>(subgroupBroadcast(b3, 2u));
+        var a12 = vec4<f32>(subgroupBroadcast(b0, 3u));
+        var a13 = vec4<f32>(subgroupBroadcast(b1, 3u));
+        var a14 = vec4<f32>(subgroupBroadcast(b2, 3u));
+        var a15 = vec4<f32>(subgroupBroadcast(b3, 3u));
+        var a16 = vec4<f32>(subgroupBroadcast(b0, 4u));
+        var a17 = vec4<f32>(subgroupBroadcast(b1, 4u));
+        var a18 = vec4<f32>(subgroupBroadcast(b2, 4u));
+        var a19 = vec4<f32>(subgroupBroadcast(b3, 4u));
+        var a20 = vec4<f32>(subgroupBroadcast(b0, 5u));
+        var a21 = vec4<f32>(subgroupBroadcast(b1, 5u));
+        var a22 = vec4<f32>(subgroupBroadcast(b2, 5u));
+        var a23 = vec4<f32>(subgroupBroadcast(b3, 5u));
+        var a24 = vec4<f32>(subgroupBroadcast(b0, 6u));
+        var a25 = vec4<f32>(subgroupBroadcast(b1, 6u));
+        var a26 = vec4<f32>(subgroupBroadcast(b2, 6u));
+        var a27 = vec4<f32>(subgroupBroadcast(b3, 6u));
+        var a28 = vec4<f32>(subgroupBroadcast(b0, 7u));
+        var a29 = vec4<f32>(subgroupBroadcast(b1, 7u));
+        var a30 = vec4<f32>(subgroupBroadcast(b2, 7u));
+        var a31 = vec4<f32>(subgroupBroadcast(b3, 7u));
         for (var i = 0u; i < L.n_in; i += 4u) {
-            let wa = vec4<f32>(param_at(ra + i), param_at(ra + i + 1u), param_at(ra + i + 2u), param_at(ra + i + 3u));
-            let wb = vec4<f32>(param_at(rb + i), param_at(rb + i + 1u), param_at(rb + i + 2u), param_at(rb + i + 3u));
+            let w0 = vec4<f32>(param_at(r0 + i), param_at(r0 + i + 1u), param_at(r0 + i + 2u), param_at(r0 + i + 3u));
+            let w1 = vec4<f32>(param_at(r1 + i), param_at(r1 + i + 1u), param_at(r1 + i + 2u), param_at(r1 + i + 3u));
+            let w2 = vec4<f32>(param_at(r2 + i), param_at(r2 + i + 1u), param_at(r2 + i + 2u), param_at(r2 + i + 3u));
+            let w3 = vec4<f32>(param_at(r3 + i), param_at(r3 + i + 1u), param_at(r3 + i + 2u), param_at(r3 + i + 3u));
             let x0 = scratch[x + (i + 0u) * m4 + j];
-            a0 += subgroupBroadcast(wa.x, 0u) * x0;
-            a1 += subgroupBroadcast(wb.x, 0u) * x0;
-            a2 += subgroupBroadcast(wa.x, 1u) * x0;
-            a3 += subgroupBroadcast(wb.x, 1u) * x0;
-            a4 += subgroupBroadcast(wa.x, 2u) * x0;
-            a5 += subgroupBroadcast(wb.x, 2u) * x0;
-            a6 += subgroupBroadcast(wa.x, 3u) * x0;
-            a7 += subgroupBroadcast(wb.x, 3u) * x0;
-            a8 += subgroupBroadcast(wa.x, 4u) * x0;
-            a9 += subgroupBroadcast(wb.x, 4u) * x0;
-            a10 += subgroupBroadcast(wa.x, 5u) * x0;
-            a11 += subgroupBroadcast(wb.x, 5u) * x0;
-            a12 += subgroupBroadcast(wa.x, 6u) * x0;
-            a13 += subgroupBroadcast(wb.x, 6u) * x0;
-            a14 += subgroupBroadcast(wa.x, 7u) * x0;
-            a15 += subgroupBroadcast(wb.x, 7u) * x0;
+            a0 += subgroupBroadcast(w0.x, 0u) * x0;
+            a1 += subgroupBroadcast(w1.x, 0u) * x0;
+            a2 += subgroupBroadcast(w2.x, 0u) * x0;
+            a3 += subgroupBroadcast(w3.x, 0u) * x0;
+            a4 += subgroupBroadcast(w0.x, 1u) * x0;
+            a5 += subgroupBroadcast(w1.x, 1u) * x0;
+            a6 += subgroupBroadcast(w2.x, 1u) * x0;
+            a7 += subgroupBroadcast(w3.x, 1u) * x0;
+            a8 += subgroupBroadcast(w0.x, 2u) * x0;
+            a9 += subgroupBroadcast(w1.x, 2u) * x0;
+            a10 += subgroupBroadcast(w2.x, 2u) * x0;
+            a11 += subgroupBroadcast(w3.x, 2u) * x0;
+            a12 += subgroupBroadcast(w0.x, 3u) * x0;
+            a13 += subgroupBroadcast(w1.x, 3u) * x0;
+            a14 += subgroupBroadcast(w2.x, 3u) * x0;
+            a15 += subgroupBroadcast(w3.x, 3u) * x0;
+            a16 += subgroupBroadcast(w0.x, 4u) * x0;
+            a17 += subgroupBroadcast(w1.x, 4u) * x0;
+            a18 += subgroupBroadcast(w2.x, 4u) * x0;
+            a19 += subgroupBroadcast(w3.x, 4u) * x0;
+            a20 += subgroupBroadcast(w0.x, 5u) * x0;
+            a21 += subgroupBroadcast(w1.x, 5u) * x0;
+            a22 += subgroupBroadcast(w2.x, 5u) * x0;
+            a23 += subgroupBroadcast(w3.x, 5u) * x0;
+            a24 += subgroupBroadcast(w0.x, 6u) * x0;
+            a25 += subgroupBroadcast(w1.x, 6u) * x0;
+            a26 += subgroupBroadcast(w2.x, 6u) * x0;
+            a27 += subgroupBroadcast(w3.x, 6u) * x0;
+            a28 += subgroupBroadcast(w0.x, 7u) * x0;
+            a29 += subgroupBroadcast(w1.x, 7u) * x0;
+            a30 += subgroupBroadcast(w2.x, 7u) * x0;
+            a31 += subgroupBroadcast(w3.x, 7u) * x0;
             let x1 = scratch[x + (i + 1u) * m4 + j];
-            a0 += subgroupBroadcast(wa.y, 0u) * x1;
-            a1 += subgroupBroadcast(wb.y, 0u) * x1;
-            a2 += subgroupBroadcast(wa.y, 1u) * x1;
-            a3 += subgroupBroadcast(wb.y, 1u) * x1;
-            a4 += subgroupBroadcast(wa.y, 2u) * x1;
-            a5 += subgroupBroadcast(wb.y, 2u) * x1;
-            a6 += subgroupBroadcast(wa.y, 3u) * x1;
-            a7 += subgroupBroadcast(wb.y, 3u) * x1;
-            a8 += subgroupBroadcast(wa.y, 4u) * x1;
-            a9 += subgroupBroadcast(wb.y, 4u) * x1;
-            a10 += subgroupBroadcast(wa.y, 5u) * x1;
-            a11 += subgroupBroadcast(wb.y, 5u) * x1;
-            a12 += subgroupBroadcast(wa.y, 6u) * x1;
-            a13 += subgroupBroadcast(wb.y, 6u) * x1;
-            a14 += subgroupBroadcast(wa.y, 7u) * x1;
-            a15 += subgroupBroadcast(wb.y, 7u) * x1;
+            a0 += subgroupBroadcast(w0.y, 0u) * x1;
+            a1 += subgroupBroadcast(w1.y, 0u) * x1;
+            a2 += subgroupBroadcast(w2.y, 0u) * x1;
+            a3 += subgroupBroadcast(w3.y, 0u) * x1;
+            a4 += subgroupBroadcast(w0.y, 1u) * x1;
+            a5 += subgroupBroadcast(w1.y, 1u) * x1;
+            a6 += subgroupBroadcast(w2.y, 1u) * x1;
+            a7 += subgroupBroadcast(w3.y, 1u) * x1;
+            a8 += subgroupBroadcast(w0.y, 2u) * x1;
+            a9 += subgroupBroadcast(w1.y, 2u) * x1;
+            a10 += subgroupBroadcast(w2.y, 2u) * x1;
+            a11 += subgroupBroadcast(w3.y, 2u) * x1;
+            a12 += subgroupBroadcast(w0.y, 3u) * x1;
+            a13 += subgroupBroadcast(w1.y, 3u) * x1;
+            a14 += subgroupBroadcast(w2.y, 3u) * x1;
+            a15 += subgroupBroadcast(w3.y, 3u) * x1;
+            a16 += subgroupBroadcast(w0.y, 4u) * x1;
+            a17 += subgroupBroadcast(w1.y, 4u) * x1;
+            a18 += subgroupBroadcast(w2.y, 4u) * x1;
+            a19 += subgroupBroadcast(w3.y, 4u) * x1;
+            a20 += subgroupBroadcast(w0.y, 5u) * x1;
+            a21 += subgroupBroadcast(w1.y, 5u) * x1;
+            a22 += subgroupBroadcast(w2.y, 5u) * x1;
+            a23 += subgroupBroadcast(w3.y, 5u) * x1;
+            a24 += subgroupBroadcast(w0.y, 6u) * x1;
+            a25 += subgroupBroadcast(w1.y, 6u) * x1;
+            a26 += subgroupBroadcast(w2.y, 6u) * x1;
+            a27 += subgroupBroadcast(w3.y, 6u) * x1;
+            a28 += subgroupBroadcast(w0.y, 7u) * x1;
+            a29 += subgroupBroadcast(w1.y, 7u) * x1;
+            a30 += subgroupBroadcast(w2.y, 7u) * x1;
+            a31 += subgroupBroadcast(w3.y, 7u) * x1;
             let x2 = scratch[x + (i + 2u) * m4 + j];
-            a0 += subgroupBroadcast(wa.z, 0u) * x2;
-            a1 += subgroupBroadcast(wb.z, 0u) * x2;
-            a2 += subgroupBroadcast(wa.z, 1u) * x2;
-            a3 += subgroupBroadcast(wb.z, 1u) * x2;
-            a4 += subgroupBroadcast(wa.z, 2u) * x2;
-            a5 += subgroupBroadcast(wb.z, 2u) * x2;
-            a6 += subgroupBroadcast(wa.z, 3u) * x2;
-            a7 += subgroupBroadcast(wb.z, 3u) * x2;
-            a8 += subgroupBroadcast(wa.z, 4u) * x2;
-            a9 += subgroupBroadcast(wb.z, 4u) * x2;
-            a10 += subgroupBroadcast(wa.z, 5u) * x2;
-            a11 += subgroupBroadcast(wb.z, 5u) * x2;
-            a12 += subgroupBroadcast(wa.z, 6u) * x2;
-            a13 += subgroupBroadcast(wb.z, 6u) * x2;
-            a14 += subgroupBroadcast(wa.z, 7u) * x2;
-            a15 += subgroupBroadcast(wb.z, 7u) * x2;
+            a0 += subgroupBroadcast(w0.z, 0u) * x2;
+            a1 += subgroupBroadcast(w1.z, 0u) * x2;
+            a2 += subgroupBroadcast(w2.z, 0u) * x2;
+            a3 += subgroupBroadcast(w3.z, 0u) * x2;
+            a4 += subgroupBroadcast(w0.z, 1u) * x2;
+            a5 += subgroupBroadcast(w1.z, 1u) * x2;
+            a6 += subgroupBroadcast(w2.z, 1u) * x2;
+            a7 += subgroupBroadcast(w3.z, 1u) * x2;
+            a8 += subgroupBroadcast(w0.z, 2u) * x2;
+            a9 += subgroupBroadcast(w1.z, 2u) * x2;
+            a10 += subgroupBroadcast(w2.z, 2u) * x2;
+            a11 += subgroupBroadcast(w3.z, 2u) * x2;
+            a12 += subgroupBroadcast(w0.z, 3u) * x2;
+            a13 += subgroupBroadcast(w1.z, 3u) * x2;
+            a14 += subgroupBroadcast(w2.z, 3u) * x2;
+            a15 += subgroupBroadcast(w3.z, 3u) * x2;
+            a16 += subgroupBroadcast(w0.z, 4u) * x2;
+            a17 += subgroupBroadcast(w1.z, 4u) * x2;
+            a18 += subgroupBroadcast(w2.z, 4u) * x2;
+            a19 += subgroupBroadcast(w3.z, 4u) * x2;
+            a20 += subgroupBroadcast(w0.z, 5u) * x2;
+            a21 += subgroupBroadcast(w1.z, 5u) * x2;
+            a22 += subgroupBroadcast(w2.z, 5u) * x2;
+            a23 += subgroupBroadcast(w3.z, 5u) * x2;
+            a24 += subgroupBroadcast(w0.z, 6u) * x2;
+            a25 += subgroupBroadcast(w1.z, 6u) * x2;
+            a26 += subgroupBroadcast(w2.z, 6u) * x2;
+            a27 += subgroupBroadcast(w3.z, 6u) * x2;
+            a28 += subgroupBroadcast(w0.z, 7u) * x2;
+            a29 += subgroupBroadcast(w1.z, 7u) * x2;
+            a30 += subgroupBroadcast(w2.z, 7u) * x2;
+            a31 += subgroupBroadcast(w3.z, 7u) * x2;
             let x3 = scratch[x + (i + 3u) * m4 + j];
-            a0 += subgroupBroadcast(wa.w, 0u) * x3;
-            a1 += subgroupBroadcast(wb.w, 0u) * x3;
-            a2 += subgroupBroadcast(wa.w, 1u) * x3;
-            a3 += subgroupBroadcast(wb.w, 1u) * x3;
-            a4 += subgroupBroadcast(wa.w, 2u) * x3;
-            a5 += subgroupBroadcast(wb.w, 2u) * x3;
-            a6 += subgroupBroadcast(wa.w, 3u) * x3;
-            a7 += subgroupBroadcast(wb.w, 3u) * x3;
-            a8 += subgroupBroadcast(wa.w, 4u) * x3;
-            a9 += subgroupBroadcast(wb.w, 4u) * x3;
-            a10 += subgroupBroadcast(wa.w, 5u) * x3;
-            a11 += subgroupBroadcast(wb.w, 5u) * x3;
-            a12 += subgroupBroadcast(wa.w, 6u) * x3;
-            a13 += subgroupBroadcast(wb.w, 6u) * x3;
-            a14 += subgroupBroadcast(wa.w, 7u) * x3;
-            a15 += subgroupBroadcast(wb.w, 7u) * x3;
+            a0 += subgroupBroadcast(w0.w, 0u) * x3;
+            a1 += subgroupBroadcast(w1.w, 0u) * x3;
+            a2 += subgroupBroadcast(w2.w, 0u) * x3;
+            a3 += subgroupBroadcast(w3.w, 0u) * x3;
+            a4 += subgroupBroadcast(w0.w, 1u) * x3;
+            a5 += subgroupBroadcast(w1.w, 1u) * x3;
+            a6 += subgroupBroadcast(w2.w, 1u) * x3;
+            a7 += subgroupBroadcast(w3.w, 1u) * x3;
+            a8 += subgroupBroadcast(w0.w, 2u) * x3;
+            a9 += subgroupBroadcast(w1.w, 2u) * x3;
+            a10 += subgroupBroadcast(w2.w, 2u) * x3;
+            a11 += subgroupBroadcast(w3.w, 2u) * x3;
+            a12 += subgroupBroadcast(w0.w, 3u) * x3;
+            a13 += subgroupBroadcast(w1.w, 3u) * x3;
+            a14 += subgroupBroadcast(w2.w, 3u) * x3;
+            a15 += subgroupBroadcast(w3.w, 3u) * x3;
+            a16 += subgroupBroadcast(w0.w, 4u) * x3;
+            a17 += subgroupBroadcast(w1.w, 4u) * x3;
+            a18 += subgroupBroadcast(w2.w, 4u) * x3;
+            a19 += subgroupBroadcast(w3.w, 4u) * x3;
+            a20 += subgroupBroadcast(w0.w, 5u) * x3;
+            a21 += subgroupBroadcast(w1.w, 5u) * x3;
+            a22 += subgroupBroadcast(w2.w, 5u) * x3;
+            a23 += subgroupBroadcast(w3.w, 5u) * x3;
+            a24 += subgroupBroadcast(w0.w, 6u) * x3;
+            a25 += subgroupBroadcast(w1.w, 6u) * x3;
+            a26 += subgroupBroadcast(w2.w, 6u) * x3;
+            a27 += subgroupBroadcast(w3.w, 6u) * x3;
+            a28 += subgroupBroadcast(w0.w, 7u) * x3;
+            a29 += subgroupBroadcast(w1.w, 7u) * x3;
+            a30 += subgroupBroadcast(w2.w, 7u) * x3;
+            a31 += subgroupBroadcast(w3.w, 7u) * x3;
         }
-        // One copy of the epilogue, not four: llvmpipe's compile time grows with copies.
-        for (var g = 0u; g < 4u; g++) {
-            dense_out4(L, o0 + 4u * g, j, pick4(g, a0, a4, a8, a12), pick4(g, a1, a5, a9, a13), pick4(g, a2, a6, a10, a14), pick4(g, a3, a7, a11, a15), y, save, m4, keep, res);
+        // One copy of the epilogue, not eight: llvmpipe's compile time grows with copies.
+        for (var g = 0u; g < 8u; g++) {
+            dense_out4(L, o0 + 4u * g, j, pick8(g, a0, a4, a8, a12, a16, a20, a24, a28), pick8(g, a1, a5, a9, a13, a17, a21, a25, a29), pick8(g, a2, a6, a10, a14, a18, a22, a26, a30), pick8(g, a3, a7, a11, a15, a19, a23, a27, a31), y, save, m4, keep, res);
         }
     }
+}
+
+// Accumulator g of eight (g < 8).
+fn pick8(g: u32, a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, h: vec4<f32>, k: vec4<f32>) -> vec4<f32> {
+    return select(pick4(g, a, b, c, d), pick4(g - 4u, e, f, h, k), g >= 4u);
 }

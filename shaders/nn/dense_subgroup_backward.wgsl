@@ -1,14 +1,14 @@
 // Backward of dense_subgroup.wgsl's layers (same conventions; dense_backward.wgsl
 // calls these when a layer's shape fits).
 
-// Input gradient, when m4 % 8 == 0 and n_in % 16 == 0. Item: inputs i0..i0+15 of
-// sample block j; lane s loads weight columns i0 + 2s and i0 + 2s + 1 of each row.
+// Input gradient, when m4 % 8 == 0 and n_in % 32 == 0. Item: inputs i0..i0+31 of
+// sample block j; lane s loads weight columns i0 + 4s .. i0 + 4s + 3 of each row.
 fn dense_backward_input_sg(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
     let s = lid % 8u;
-    for (var it = lid; it < (L.n_in / 16u) * m4; it += WG) {
-        let i0 = (it / m4) * 16u;
+    for (var it = lid; it < (L.n_in / 32u) * m4; it += WG) {
+        let i0 = (it / m4) * 32u;
         let j = it % m4;
-        let col = pb + L.w + i0 + 2u * s;
+        let col = pb + L.w + i0 + 4u * s;
         var a0 = vec4<f32>(0.0);
         var a1 = vec4<f32>(0.0);
         var a2 = vec4<f32>(0.0);
@@ -25,89 +25,165 @@ fn dense_backward_input_sg(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: 
         var a13 = vec4<f32>(0.0);
         var a14 = vec4<f32>(0.0);
         var a15 = vec4<f32>(0.0);
+        var a16 = vec4<f32>(0.0);
+        var a17 = vec4<f32>(0.0);
+        var a18 = vec4<f32>(0.0);
+        var a19 = vec4<f32>(0.0);
+        var a20 = vec4<f32>(0.0);
+        var a21 = vec4<f32>(0.0);
+        var a22 = vec4<f32>(0.0);
+        var a23 = vec4<f32>(0.0);
+        var a24 = vec4<f32>(0.0);
+        var a25 = vec4<f32>(0.0);
+        var a26 = vec4<f32>(0.0);
+        var a27 = vec4<f32>(0.0);
+        var a28 = vec4<f32>(0.0);
+        var a29 = vec4<f32>(0.0);
+        var a30 = vec4<f32>(0.0);
+        var a31 = vec4<f32>(0.0);
         for (var o = 0u; o < L.n_out; o++) {
-            let wa = params[col + o * L.n_in];
-            let wb = params[col + o * L.n_in + 1u];
+            let c = col + o * L.n_in;
+            let w0 = params[c + 0u];
+            let w1 = params[c + 1u];
+            let w2 = params[c + 2u];
+            let w3 = params[c + 3u];
             let d = scratch[dy + o * m4 + j];
-            a0 += subgroupBroadcast(wa, 0u) * d;
-            a1 += subgroupBroadcast(wb, 0u) * d;
-            a2 += subgroupBroadcast(wa, 1u) * d;
-            a3 += subgroupBroadcast(wb, 1u) * d;
-            a4 += subgroupBroadcast(wa, 2u) * d;
-            a5 += subgroupBroadcast(wb, 2u) * d;
-            a6 += subgroupBroadcast(wa, 3u) * d;
-            a7 += subgroupBroadcast(wb, 3u) * d;
-            a8 += subgroupBroadcast(wa, 4u) * d;
-            a9 += subgroupBroadcast(wb, 4u) * d;
-            a10 += subgroupBroadcast(wa, 5u) * d;
-            a11 += subgroupBroadcast(wb, 5u) * d;
-            a12 += subgroupBroadcast(wa, 6u) * d;
-            a13 += subgroupBroadcast(wb, 6u) * d;
-            a14 += subgroupBroadcast(wa, 7u) * d;
-            a15 += subgroupBroadcast(wb, 7u) * d;
+            a0 += subgroupBroadcast(w0, 0u) * d;
+            a1 += subgroupBroadcast(w1, 0u) * d;
+            a2 += subgroupBroadcast(w2, 0u) * d;
+            a3 += subgroupBroadcast(w3, 0u) * d;
+            a4 += subgroupBroadcast(w0, 1u) * d;
+            a5 += subgroupBroadcast(w1, 1u) * d;
+            a6 += subgroupBroadcast(w2, 1u) * d;
+            a7 += subgroupBroadcast(w3, 1u) * d;
+            a8 += subgroupBroadcast(w0, 2u) * d;
+            a9 += subgroupBroadcast(w1, 2u) * d;
+            a10 += subgroupBroadcast(w2, 2u) * d;
+            a11 += subgroupBroadcast(w3, 2u) * d;
+            a12 += subgroupBroadcast(w0, 3u) * d;
+            a13 += subgroupBroadcast(w1, 3u) * d;
+            a14 += subgroupBroadcast(w2, 3u) * d;
+            a15 += subgroupBroadcast(w3, 3u) * d;
+            a16 += subgroupBroadcast(w0, 4u) * d;
+            a17 += subgroupBroadcast(w1, 4u) * d;
+            a18 += subgroupBroadcast(w2, 4u) * d;
+            a19 += subgroupBroadcast(w3, 4u) * d;
+            a20 += subgroupBroadcast(w0, 5u) * d;
+            a21 += subgroupBroadcast(w1, 5u) * d;
+            a22 += subgroupBroadcast(w2, 5u) * d;
+            a23 += subgroupBroadcast(w3, 5u) * d;
+            a24 += subgroupBroadcast(w0, 6u) * d;
+            a25 += subgroupBroadcast(w1, 6u) * d;
+            a26 += subgroupBroadcast(w2, 6u) * d;
+            a27 += subgroupBroadcast(w3, 6u) * d;
+            a28 += subgroupBroadcast(w0, 7u) * d;
+            a29 += subgroupBroadcast(w1, 7u) * d;
+            a30 += subgroupBroadcast(w2, 7u) * d;
+            a31 += subgroupBroadcast(w3, 7u) * d;
         }
-        for (var g = 0u; g < 4u; g++) {
-            dense_in4(i0 + 4u * g, j, pick4(g, a0, a4, a8, a12), pick4(g, a1, a5, a9, a13), pick4(g, a2, a6, a10, a14), pick4(g, a3, a7, a11, a15), x, xsave, dx, m4, x_act, accumulate);
+        for (var g = 0u; g < 8u; g++) {
+            dense_in4(i0 + 4u * g, j, pick8(g, a0, a4, a8, a12, a16, a20, a24, a28), pick8(g, a1, a5, a9, a13, a17, a21, a25, a29), pick8(g, a2, a6, a10, a14, a18, a22, a26, a30), pick8(g, a3, a7, a11, a15, a19, a23, a27, a31), x, xsave, dx, m4, x_act, accumulate);
         }
     }
 }
 
-// Weight gradient of columns 0..n_in, when n_in % 32 == 0 and n_out % 8 == 0
+// Weight gradient of columns 0..n_in, when n_in % 32 == 0 and n_out % 16 == 0
 // (the bias column and other leftovers stay with dense_weight_grad). Item:
-// outputs o0..o0+7 of input columns i..i+3; lane s loads output o0 + s's
-// gradient, the subgroup shares it.
+// outputs o0..o0+15 of input columns i..i+3; lane s loads the gradients of
+// outputs o0 + s and o0 + 8 + s, the subgroup shares them.
 fn dense_weight_grad_sg(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
     let s = lid % 8u;
     let q = L.n_in / 4u;
-    for (var it = lid; it < (L.n_out / 8u) * q; it += WG) {
-        let o0 = (it / q) * 8u;
+    for (var it = lid; it < (L.n_out / 16u) * q; it += WG) {
+        let o0 = (it / q) * 16u;
         let i = (it % q) * 4u;
-        var a00 = vec4<f32>(0.0); var a01 = vec4<f32>(0.0); var a02 = vec4<f32>(0.0); var a03 = vec4<f32>(0.0);
-        var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0); var a12 = vec4<f32>(0.0); var a13 = vec4<f32>(0.0);
-        var a20 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0); var a22 = vec4<f32>(0.0); var a23 = vec4<f32>(0.0);
-        var a30 = vec4<f32>(0.0); var a31 = vec4<f32>(0.0); var a32 = vec4<f32>(0.0); var a33 = vec4<f32>(0.0);
-        var a40 = vec4<f32>(0.0); var a41 = vec4<f32>(0.0); var a42 = vec4<f32>(0.0); var a43 = vec4<f32>(0.0);
-        var a50 = vec4<f32>(0.0); var a51 = vec4<f32>(0.0); var a52 = vec4<f32>(0.0); var a53 = vec4<f32>(0.0);
-        var a60 = vec4<f32>(0.0); var a61 = vec4<f32>(0.0); var a62 = vec4<f32>(0.0); var a63 = vec4<f32>(0.0);
-        var a70 = vec4<f32>(0.0); var a71 = vec4<f32>(0.0); var a72 = vec4<f32>(0.0); var a73 = vec4<f32>(0.0);
+        var a0_0 = vec4<f32>(0.0); var a0_1 = vec4<f32>(0.0); var a0_2 = vec4<f32>(0.0); var a0_3 = vec4<f32>(0.0);
+        var a1_0 = vec4<f32>(0.0); var a1_1 = vec4<f32>(0.0); var a1_2 = vec4<f32>(0.0); var a1_3 = vec4<f32>(0.0);
+        var a2_0 = vec4<f32>(0.0); var a2_1 = vec4<f32>(0.0); var a2_2 = vec4<f32>(0.0); var a2_3 = vec4<f32>(0.0);
+        var a3_0 = vec4<f32>(0.0); var a3_1 = vec4<f32>(0.0); var a3_2 = vec4<f32>(0.0); var a3_3 = vec4<f32>(0.0);
+        var a4_0 = vec4<f32>(0.0); var a4_1 = vec4<f32>(0.0); var a4_2 = vec4<f32>(0.0); var a4_3 = vec4<f32>(0.0);
+        var a5_0 = vec4<f32>(0.0); var a5_1 = vec4<f32>(0.0); var a5_2 = vec4<f32>(0.0); var a5_3 = vec4<f32>(0.0);
+        var a6_0 = vec4<f32>(0.0); var a6_1 = vec4<f32>(0.0); var a6_2 = vec4<f32>(0.0); var a6_3 = vec4<f32>(0.0);
+        var a7_0 = vec4<f32>(0.0); var a7_1 = vec4<f32>(0.0); var a7_2 = vec4<f32>(0.0); var a7_3 = vec4<f32>(0.0);
+        var a8_0 = vec4<f32>(0.0); var a8_1 = vec4<f32>(0.0); var a8_2 = vec4<f32>(0.0); var a8_3 = vec4<f32>(0.0);
+        var a9_0 = vec4<f32>(0.0); var a9_1 = vec4<f32>(0.0); var a9_2 = vec4<f32>(0.0); var a9_3 = vec4<f32>(0.0);
+        var a10_0 = vec4<f32>(0.0); var a10_1 = vec4<f32>(0.0); var a10_2 = vec4<f32>(0.0); var a10_3 = vec4<f32>(0.0);
+        var a11_0 = vec4<f32>(0.0); var a11_1 = vec4<f32>(0.0); var a11_2 = vec4<f32>(0.0); var a11_3 = vec4<f32>(0.0);
+        var a12_0 = vec4<f32>(0.0); var a12_1 = vec4<f32>(0.0); var a12_2 = vec4<f32>(0.0); var a12_3 = vec4<f32>(0.0);
+        var a13_0 = vec4<f32>(0.0); var a13_1 = vec4<f32>(0.0); var a13_2 = vec4<f32>(0.0); var a13_3 = vec4<f32>(0.0);
+        var a14_0 = vec4<f32>(0.0); var a14_1 = vec4<f32>(0.0); var a14_2 = vec4<f32>(0.0); var a14_3 = vec4<f32>(0.0);
+        var a15_0 = vec4<f32>(0.0); var a15_1 = vec4<f32>(0.0); var a15_2 = vec4<f32>(0.0); var a15_3 = vec4<f32>(0.0);
         for (var j = 0u; j < m4; j++) {
-            let dv = scratch[dy + (o0 + s) * m4 + j];
+            let da = scratch[dy + (o0 + s) * m4 + j];
+            let db = scratch[dy + (o0 + 8u + s) * m4 + j];
             let x0 = scratch[x + (i + 0u) * m4 + j];
             let x1 = scratch[x + (i + 1u) * m4 + j];
             let x2 = scratch[x + (i + 2u) * m4 + j];
             let x3 = scratch[x + (i + 3u) * m4 + j];
-            let d0 = subgroupBroadcast(dv, 0u);
-            a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
-            let d1 = subgroupBroadcast(dv, 1u);
-            a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
-            let d2 = subgroupBroadcast(dv, 2u);
-            a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
-            let d3 = subgroupBroadcast(dv, 3u);
-            a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
-            let d4 = subgroupBroadcast(dv, 4u);
-            a40 += d4 * x0; a41 += d4 * x1; a42 += d4 * x2; a43 += d4 * x3;
-            let d5 = subgroupBroadcast(dv, 5u);
-            a50 += d5 * x0; a51 += d5 * x1; a52 += d5 * x2; a53 += d5 * x3;
-            let d6 = subgroupBroadcast(dv, 6u);
-            a60 += d6 * x0; a61 += d6 * x1; a62 += d6 * x2; a63 += d6 * x3;
-            let d7 = subgroupBroadcast(dv, 7u);
-            a70 += d7 * x0; a71 += d7 * x1; a72 += d7 * x2; a73 += d7 * x3;
+            let d0 = subgroupBroadcast(da, 0u);
+            a0_0 += d0 * x0; a0_1 += d0 * x1; a0_2 += d0 * x2; a0_3 += d0 * x3;
+            let d1 = subgroupBroadcast(da, 1u);
+            a1_0 += d1 * x0; a1_1 += d1 * x1; a1_2 += d1 * x2; a1_3 += d1 * x3;
+            let d2 = subgroupBroadcast(da, 2u);
+            a2_0 += d2 * x0; a2_1 += d2 * x1; a2_2 += d2 * x2; a2_3 += d2 * x3;
+            let d3 = subgroupBroadcast(da, 3u);
+            a3_0 += d3 * x0; a3_1 += d3 * x1; a3_2 += d3 * x2; a3_3 += d3 * x3;
+            let d4 = subgroupBroadcast(da, 4u);
+            a4_0 += d4 * x0; a4_1 += d4 * x1; a4_2 += d4 * x2; a4_3 += d4 * x3;
+            let d5 = subgroupBroadcast(da, 5u);
+            a5_0 += d5 * x0; a5_1 += d5 * x1; a5_2 += d5 * x2; a5_3 += d5 * x3;
+            let d6 = subgroupBroadcast(da, 6u);
+            a6_0 += d6 * x0; a6_1 += d6 * x1; a6_2 += d6 * x2; a6_3 += d6 * x3;
+            let d7 = subgroupBroadcast(da, 7u);
+            a7_0 += d7 * x0; a7_1 += d7 * x1; a7_2 += d7 * x2; a7_3 += d7 * x3;
+            let d8 = subgroupBroadcast(db, 0u);
+            a8_0 += d8 * x0; a8_1 += d8 * x1; a8_2 += d8 * x2; a8_3 += d8 * x3;
+            let d9 = subgroupBroadcast(db, 1u);
+            a9_0 += d9 * x0; a9_1 += d9 * x1; a9_2 += d9 * x2; a9_3 += d9 * x3;
+            let d10 = subgroupBroadcast(db, 2u);
+            a10_0 += d10 * x0; a10_1 += d10 * x1; a10_2 += d10 * x2; a10_3 += d10 * x3;
+            let d11 = subgroupBroadcast(db, 3u);
+            a11_0 += d11 * x0; a11_1 += d11 * x1; a11_2 += d11 * x2; a11_3 += d11 * x3;
+            let d12 = subgroupBroadcast(db, 4u);
+            a12_0 += d12 * x0; a12_1 += d12 * x1; a12_2 += d12 * x2; a12_3 += d12 * x3;
+            let d13 = subgroupBroadcast(db, 5u);
+            a13_0 += d13 * x0; a13_1 += d13 * x1; a13_2 += d13 * x2; a13_3 += d13 * x3;
+            let d14 = subgroupBroadcast(db, 6u);
+            a14_0 += d14 * x0; a14_1 += d14 * x1; a14_2 += d14 * x2; a14_3 += d14 * x3;
+            let d15 = subgroupBroadcast(db, 7u);
+            a15_0 += d15 * x0; a15_1 += d15 * x1; a15_2 += d15 * x2; a15_3 += d15 * x3;
         }
         let r0 = gb + L.w + (o0 + 0u) * L.n_in + i;
-        opt[r0 + 0u] = hsum(a00); opt[r0 + 1u] = hsum(a01); opt[r0 + 2u] = hsum(a02); opt[r0 + 3u] = hsum(a03);
+        opt[r0 + 0u] = hsum(a0_0); opt[r0 + 1u] = hsum(a0_1); opt[r0 + 2u] = hsum(a0_2); opt[r0 + 3u] = hsum(a0_3);
         let r1 = gb + L.w + (o0 + 1u) * L.n_in + i;
-        opt[r1 + 0u] = hsum(a10); opt[r1 + 1u] = hsum(a11); opt[r1 + 2u] = hsum(a12); opt[r1 + 3u] = hsum(a13);
+        opt[r1 + 0u] = hsum(a1_0); opt[r1 + 1u] = hsum(a1_1); opt[r1 + 2u] = hsum(a1_2); opt[r1 + 3u] = hsum(a1_3);
         let r2 = gb + L.w + (o0 + 2u) * L.n_in + i;
-        opt[r2 + 0u] = hsum(a20); opt[r2 + 1u] = hsum(a21); opt[r2 + 2u] = hsum(a22); opt[r2 + 3u] = hsum(a23);
+        opt[r2 + 0u] = hsum(a2_0); opt[r2 + 1u] = hsum(a2_1); opt[r2 + 2u] = hsum(a2_2); opt[r2 + 3u] = hsum(a2_3);
         let r3 = gb + L.w + (o0 + 3u) * L.n_in + i;
-        opt[r3 + 0u] = hsum(a30); opt[r3 + 1u] = hsum(a31); opt[r3 + 2u] = hsum(a32); opt[r3 + 3u] = hsum(a33);
+        opt[r3 + 0u] = hsum(a3_0); opt[r3 + 1u] = hsum(a3_1); opt[r3 + 2u] = hsum(a3_2); opt[r3 + 3u] = hsum(a3_3);
         let r4 = gb + L.w + (o0 + 4u) * L.n_in + i;
-        opt[r4 + 0u] = hsum(a40); opt[r4 + 1u] = hsum(a41); opt[r4 + 2u] = hsum(a42); opt[r4 + 3u] = hsum(a43);
+        opt[r4 + 0u] = hsum(a4_0); opt[r4 + 1u] = hsum(a4_1); opt[r4 + 2u] = hsum(a4_2); opt[r4 + 3u] = hsum(a4_3);
         let r5 = gb + L.w + (o0 + 5u) * L.n_in + i;
-        opt[r5 + 0u] = hsum(a50); opt[r5 + 1u] = hsum(a51); opt[r5 + 2u] = hsum(a52); opt[r5 + 3u] = hsum(a53);
+        opt[r5 + 0u] = hsum(a5_0); opt[r5 + 1u] = hsum(a5_1); opt[r5 + 2u] = hsum(a5_2); opt[r5 + 3u] = hsum(a5_3);
         let r6 = gb + L.w + (o0 + 6u) * L.n_in + i;
-        opt[r6 + 0u] = hsum(a60); opt[r6 + 1u] = hsum(a61); opt[r6 + 2u] = hsum(a62); opt[r6 + 3u] = hsum(a63);
+        opt[r6 + 0u] = hsum(a6_0); opt[r6 + 1u] = hsum(a6_1); opt[r6 + 2u] = hsum(a6_2); opt[r6 + 3u] = hsum(a6_3);
         let r7 = gb + L.w + (o0 + 7u) * L.n_in + i;
-        opt[r7 + 0u] = hsum(a70); opt[r7 + 1u] = hsum(a71); opt[r7 + 2u] = hsum(a72); opt[r7 + 3u] = hsum(a73);
+        opt[r7 + 0u] = hsum(a7_0); opt[r7 + 1u] = hsum(a7_1); opt[r7 + 2u] = hsum(a7_2); opt[r7 + 3u] = hsum(a7_3);
+        let r8 = gb + L.w + (o0 + 8u) * L.n_in + i;
+        opt[r8 + 0u] = hsum(a8_0); opt[r8 + 1u] = hsum(a8_1); opt[r8 + 2u] = hsum(a8_2); opt[r8 + 3u] = hsum(a8_3);
+        let r9 = gb + L.w + (o0 + 9u) * L.n_in + i;
+        opt[r9 + 0u] = hsum(a9_0); opt[r9 + 1u] = hsum(a9_1); opt[r9 + 2u] = hsum(a9_2); opt[r9 + 3u] = hsum(a9_3);
+        let r10 = gb + L.w + (o0 + 10u) * L.n_in + i;
+        opt[r10 + 0u] = hsum(a10_0); opt[r10 + 1u] = hsum(a10_1); opt[r10 + 2u] = hsum(a10_2); opt[r10 + 3u] = hsum(a10_3);
+        let r11 = gb + L.w + (o0 + 11u) * L.n_in + i;
+        opt[r11 + 0u] = hsum(a11_0); opt[r11 + 1u] = hsum(a11_1); opt[r11 + 2u] = hsum(a11_2); opt[r11 + 3u] = hsum(a11_3);
+        let r12 = gb + L.w + (o0 + 12u) * L.n_in + i;
+        opt[r12 + 0u] = hsum(a12_0); opt[r12 + 1u] = hsum(a12_1); opt[r12 + 2u] = hsum(a12_2); opt[r12 + 3u] = hsum(a12_3);
+        let r13 = gb + L.w + (o0 + 13u) * L.n_in + i;
+        opt[r13 + 0u] = hsum(a13_0); opt[r13 + 1u] = hsum(a13_1); opt[r13 + 2u] = hsum(a13_2); opt[r13 + 3u] = hsum(a13_3);
+        let r14 = gb + L.w + (o0 + 14u) * L.n_in + i;
+        opt[r14 + 0u] = hsum(a14_0); opt[r14 + 1u] = hsum(a14_1); opt[r14 + 2u] = hsum(a14_2); opt[r14 + 3u] = hsum(a14_3);
+        let r15 = gb + L.w + (o0 + 15u) * L.n_in + i;
+        opt[r15 + 0u] = hsum(a15_0); opt[r15 + 1u] = hsum(a15_1); opt[r15 + 2u] = hsum(a15_2); opt[r15 + 3u] = hsum(a15_3);
     }
 }

@@ -44,7 +44,8 @@ fn layers_with_every_activation_match_cpu_forward_and_backward() {
     layers_match_cpu(&ctx, 70, DenseKernels::Portable, &[(20, 5), (32, 8)]);
 }
 
-/// The subgroup dense code (picked on lavapipe) on layers it covers (64 wide, 8
+/// The subgroup dense code (picked on lavapipe) on layers it covers (64 wide: 32-wide
+/// forward and input-gradient items, 16-wide weight-gradient items; 8
 /// and 16 sample blocks), against the CPU and bit for bit against the portable code.
 #[test]
 fn subgroup_dense_layers_match_cpu_and_the_portable_code() {
