@@ -212,7 +212,7 @@ fn dense_forward_sg(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: 
     }
 }
 
-// Accumulator g of eight (g < 8).
+// Vector g (0..7) of eight (the backward's input-gradient items use it too).
 fn pick8(g: u32, a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, h: vec4<f32>, k: vec4<f32>) -> vec4<f32> {
-    return select(pick4(g, a, b, c, d), pick4(g - 4u, e, f, h, k), g >= 4u);
+    return select(pick4(g, a, b, c, d), pick4(g % 4u, e, f, h, k), g >= 4u);
 }
