@@ -25,7 +25,7 @@ fn dense_backward_input(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32
         let j = it % m4;
         var acc = vec4<f32>(0.0);
         for (var o = 0u; o < L.n_out; o++) {
-            acc += params[pb + L.w + o * L.n_in + i] * scratch[dy + o * m4 + j];
+            acc += param_at(pb + L.w + o * L.n_in + i) * scratch[dy + o * m4 + j];
         }
         if (x_act) {
             acc *= act_deriv4(x, xsave, i, j, m4);
@@ -71,10 +71,10 @@ fn dense_backward_input_blocks(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsa
                 let d2 = scratch[dr + 2u];
                 let d3 = scratch[dr + 3u];
                 let w = col + o * L.n_in;
-                let w0 = params[w];
-                let w1 = params[w + 1u];
-                let w2 = params[w + 2u];
-                let w3 = params[w + 3u];
+                let w0 = param_at(w);
+                let w1 = param_at(w + 1u);
+                let w2 = param_at(w + 2u);
+                let w3 = param_at(w + 3u);
                 a00 += w0 * d0;
                 a01 += w0 * d1;
                 a02 += w0 * d2;
@@ -109,10 +109,10 @@ fn dense_backward_input_blocks(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsa
             for (var o = 0u; o < L.n_out; o++) {
                 let d = scratch[dy + o * m4 + j];
                 let w = col + o * L.n_in;
-                a0 += params[w] * d;
-                a1 += params[w + 1u] * d;
-                a2 += params[w + 2u] * d;
-                a3 += params[w + 3u] * d;
+                a0 += param_at(w) * d;
+                a1 += param_at(w + 1u) * d;
+                a2 += param_at(w + 2u) * d;
+                a3 += param_at(w + 3u) * d;
             }
             dense_in4(i, j, a0, a1, a2, a3, x, xsave, dx, m4, x_act, accumulate);
         }
@@ -183,22 +183,22 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
         let w1 = w0 + L.n_in;
         let w2 = w1 + L.n_in;
         let w3 = w2 + L.n_in;
-        opt[w0] = hsum(a00);
-        opt[w0 + 1u] = hsum(a01);
-        opt[w0 + 2u] = hsum(a02);
-        opt[w0 + 3u] = hsum(a03);
-        opt[w1] = hsum(a10);
-        opt[w1 + 1u] = hsum(a11);
-        opt[w1 + 2u] = hsum(a12);
-        opt[w1 + 3u] = hsum(a13);
-        opt[w2] = hsum(a20);
-        opt[w2 + 1u] = hsum(a21);
-        opt[w2 + 2u] = hsum(a22);
-        opt[w2 + 3u] = hsum(a23);
-        opt[w3] = hsum(a30);
-        opt[w3 + 1u] = hsum(a31);
-        opt[w3 + 2u] = hsum(a32);
-        opt[w3 + 3u] = hsum(a33);
+        opt_set(w0, hsum(a00));
+        opt_set(w0 + 1u, hsum(a01));
+        opt_set(w0 + 2u, hsum(a02));
+        opt_set(w0 + 3u, hsum(a03));
+        opt_set(w1, hsum(a10));
+        opt_set(w1 + 1u, hsum(a11));
+        opt_set(w1 + 2u, hsum(a12));
+        opt_set(w1 + 3u, hsum(a13));
+        opt_set(w2, hsum(a20));
+        opt_set(w2 + 1u, hsum(a21));
+        opt_set(w2 + 2u, hsum(a22));
+        opt_set(w2 + 3u, hsum(a23));
+        opt_set(w3, hsum(a30));
+        opt_set(w3 + 1u, hsum(a31));
+        opt_set(w3 + 2u, hsum(a32));
+        opt_set(w3 + 3u, hsum(a33));
     }
     // Leftover columns i4 * 4 .. n_in (the last is the bias), four outputs each.
     let c0 = i4 * 4u;
@@ -223,9 +223,9 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
         let sums = vec4<f32>(hsum(a0), hsum(a1), hsum(a2), hsum(a3));
         for (var k = 0u; k < 4u; k++) {
             if (i < L.n_in) {
-                opt[gb + L.w + (o + k) * L.n_in + i] = sums[k];
+                opt_set(gb + L.w + (o + k) * L.n_in + i, sums[k]);
             } else {
-                opt[gb + L.b + o + k] = sums[k];
+                opt_set(gb + L.b + o + k, sums[k]);
             }
         }
     }
@@ -245,9 +245,9 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
         }
         let sum = hsum(acc);
         if (i < L.n_in) {
-            opt[gb + L.w + o * L.n_in + i] = sum;
+            opt_set(gb + L.w + o * L.n_in + i, sum);
         } else {
-            opt[gb + L.b + o] = sum;
+            opt_set(gb + L.b + o, sum);
         }
     }
 }

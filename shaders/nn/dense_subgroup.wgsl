@@ -68,10 +68,10 @@ fn dense_forward_sg(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: 
         var a30 = vec4<f32>(subgroupBroadcast(b2, 7u));
         var a31 = vec4<f32>(subgroupBroadcast(b3, 7u));
         for (var i = 0u; i < L.n_in; i += 4u) {
-            let w0 = vec4<f32>(param_at(r0 + i), param_at(r0 + i + 1u), param_at(r0 + i + 2u), param_at(r0 + i + 3u));
-            let w1 = vec4<f32>(param_at(r1 + i), param_at(r1 + i + 1u), param_at(r1 + i + 2u), param_at(r1 + i + 3u));
-            let w2 = vec4<f32>(param_at(r2 + i), param_at(r2 + i + 1u), param_at(r2 + i + 2u), param_at(r2 + i + 3u));
-            let w3 = vec4<f32>(param_at(r3 + i), param_at(r3 + i + 1u), param_at(r3 + i + 2u), param_at(r3 + i + 3u));
+            let w0 = param4_at(r0 + i);
+            let w1 = param4_at(r1 + i);
+            let w2 = param4_at(r2 + i);
+            let w3 = param4_at(r3 + i);
             let x0 = scratch[x + (i + 0u) * m4 + j];
             a0 += subgroupBroadcast(w0.x, 0u) * x0;
             a1 += subgroupBroadcast(w1.x, 0u) * x0;

@@ -23,10 +23,10 @@ struct NnTestParams {
 }
 
 @group(0) @binding(0) var<uniform> P: NnTestParams;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+@group(0) @binding(1) var<storage, read_write> params: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> scratch: array<vec4<f32>>;
 // Per agent: m[n], v[n], g[n].
-@group(0) @binding(3) var<storage, read_write> opt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> opt: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {

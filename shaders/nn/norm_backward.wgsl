@@ -8,7 +8,7 @@ fn norm_terms(N: NormL, pb: u32, x: u32, y: u32, dy: u32, k: u32, j: u32, m4: u3
     if (N.kind >= 2u) {
         return array<vec4<f32>, 2>(scratch[y + k * m4 + j], d);
     }
-    return array<vec4<f32>, 2>((scratch[x + k * m4 + j] - mean) * r, d * params[pb + N.g + k]);
+    return array<vec4<f32>, 2>((scratch[x + k * m4 + j] - mean) * r, d * param_at(pb + N.g + k));
 }
 
 // dx = r (g - mean(g) - xhat mean(g xhat)) (mean(g) only for centred kinds),
@@ -64,9 +64,9 @@ fn norm_affine_grad(lid: u32, N: NormL, gb: u32, x: u32, st: u32, dy: u32, m4: u
             dg += d * (scratch[x + k * m4 + j] - mean) * scratch[st + j];
             db += d;
         }
-        opt[gb + N.g + k] = (dg.x + dg.y) + (dg.z + dg.w);
+        opt_set(gb + N.g + k, (dg.x + dg.y) + (dg.z + dg.w));
         if (N.kind == 0u) {
-            opt[gb + N.b + k] = (db.x + db.y) + (db.z + db.w);
+            opt_set(gb + N.b + k, (db.x + db.y) + (db.z + db.w));
         }
     }
 }

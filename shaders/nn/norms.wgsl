@@ -12,9 +12,9 @@ struct NormTestParams {
 }
 
 @group(0) @binding(0) var<uniform> P: NormTestParams;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;  // gamma[h], beta[h]
+@group(0) @binding(1) var<storage, read_write> params: array<vec4<f32>>;  // gamma[h], beta[h]
 @group(0) @binding(2) var<storage, read_write> scratch: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> opt: array<f32>;     // dgamma[h], dbeta[h]
+@group(0) @binding(3) var<storage, read_write> opt: array<vec4<f32>>;     // dgamma[h], dbeta[h]
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {

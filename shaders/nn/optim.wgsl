@@ -2,14 +2,22 @@
 // WG invocations owns one agent's parameters (reductions: common/reduce.wgsl).
 
 // Sum of squares of the gradients opt[gb + lo .. gb + hi), in a fixed order;
-// every invocation gets it. Uniform control flow.
+// every invocation gets it. gb and lo are multiples of 4 (layout boundaries), so
+// it reads whole vec4s up to the last multiple of 4 and the rest word by word.
+// Uniform control flow.
 fn grad_sumsq(lid: u32, gb: u32, lo: u32, hi: u32) -> f32 {
-    var acc = 0.0;
-    for (var k = lo + lid; k < hi; k += WG) {
-        let g = opt[gb + k];
+    let hi4 = lo + (hi - lo) / 4u * 4u;
+    var acc = vec4<f32>(0.0);
+    for (var k = lo + 4u * lid; k < hi4; k += 4u * WG) {
+        let g = opt4_at(gb + k);
         acc += g * g;
     }
-    return wg_sum4(lid, vec4<f32>(acc, 0.0, 0.0, 0.0)).x;
+    for (var k = hi4 + lid; k < hi; k += WG) {
+        let g = opt_at(gb + k);
+        acc.x += g * g;
+    }
+    let s = wg_sum4(lid, acc);
+    return (s.x + s.y) + (s.z + s.w);
 }
 
 // Global L2 norm of n gradients at opt[gb..]; every invocation gets it.
@@ -27,17 +35,32 @@ const ADAM_B1: f32 = 0.9;
 const ADAM_B2: f32 = 0.999;
 const ADAM_EPS: f32 = 1e-5; // CleanRL / PureJaxRL PPO use eps 1e-5
 
+// Adam on four parameters p with gradients g (already scaled) and moments m, v:
+// the new (m, v, p).
+fn adam4(g: vec4<f32>, m0: vec4<f32>, v0: vec4<f32>, p0: vec4<f32>, lr: f32, bc1: f32, bc2: f32) -> array<vec4<f32>, 3> {
+    let m = ADAM_B1 * m0 + (1.0 - ADAM_B1) * g;
+    let v = ADAM_B2 * v0 + (1.0 - ADAM_B2) * g * g;
+    return array<vec4<f32>, 3>(m, v, p0 - lr * (m / bc1) / (sqrt(v / bc2) + ADAM_EPS));
+}
+
 // One Adam step (bias-corrected, step t >= 1) on parameters [lo, hi) with
-// gradient opt[gb..] * scale, moments at opt[mb..] and opt[vb..].
+// gradient opt[gb..] * scale, moments at opt[mb..] and opt[vb..]. pb, mb, vb, gb
+// and lo are multiples of 4: whole vec4s up to the last multiple of 4, then word
+// by word (the same arithmetic per word either way).
 fn adam_step(lid: u32, lo: u32, hi: u32, pb: u32, mb: u32, vb: u32, gb: u32, lr: f32, scale: f32, t: f32) {
     let bc1 = 1.0 - pow(ADAM_B1, t);
     let bc2 = 1.0 - pow(ADAM_B2, t);
-    for (var k = lo + lid; k < hi; k += WG) {
-        let g = opt[gb + k] * scale;
-        let m = ADAM_B1 * opt[mb + k] + (1.0 - ADAM_B1) * g;
-        let v = ADAM_B2 * opt[vb + k] + (1.0 - ADAM_B2) * g * g;
-        opt[mb + k] = m;
-        opt[vb + k] = v;
-        params[pb + k] -= lr * (m / bc1) / (sqrt(v / bc2) + ADAM_EPS);
+    let hi4 = lo + (hi - lo) / 4u * 4u;
+    for (var k = lo + 4u * lid; k < hi4; k += 4u * WG) {
+        let r = adam4(opt4_at(gb + k) * scale, opt4_at(mb + k), opt4_at(vb + k), param4_at(pb + k), lr, bc1, bc2);
+        opt4_set(mb + k, r[0]);
+        opt4_set(vb + k, r[1]);
+        param4_set(pb + k, r[2]);
+    }
+    for (var k = hi4 + lid; k < hi; k += WG) {
+        let r = adam4(vec4<f32>(opt_at(gb + k) * scale), vec4<f32>(opt_at(mb + k)), vec4<f32>(opt_at(vb + k)), vec4<f32>(param_at(pb + k)), lr, bc1, bc2);
+        opt_set(mb + k, r[0].x);
+        opt_set(vb + k, r[1].x);
+        param_set(pb + k, r[2].x);
     }
 }

@@ -9,7 +9,7 @@
 @group(0) @binding(0) var<uniform> P: RolloutParams;
 @group(0) @binding(1) var<storage, read_write> traj: array<Transition>;
 @group(0) @binding(2) var<storage, read_write> hyper: array<AgentHyper>;
-@group(0) @binding(3) var<storage, read_write> params: array<f32>;
+@group(0) @binding(3) var<storage, read_write> params: array<vec4<f32>>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

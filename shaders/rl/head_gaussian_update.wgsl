@@ -28,7 +28,7 @@ fn head_eval(means: u32, s: u32, row: u32, tr: Transition, pb: u32) -> HeadEval 
     he.logp = 0.0;
     he.entropy = 0.0;
     for (var k = 0u; k < ACTION_DIM; k++) {
-        let log_std = params[pb + LOG_STD_OFF + k];
+        let log_std = param_at(pb + LOG_STD_OFF + k);
         let z = (traj_act[row * ACTION_DIM + k] - sget(means + k * M4, s)) * exp(-log_std);
         he.z[k] = z;
         he.logp += -0.5 * z * z - log_std - HALF_LOG_2PI;
@@ -40,7 +40,7 @@ fn head_eval(means: u32, s: u32, row: u32, tr: Transition, pb: u32) -> HeadEval 
 fn head_grad(means: u32, dout: u32, s: u32, row: u32, tr: Transition, pb: u32, he: HeadEval, dlogp: f32, ent_coef: f32, inv_m: f32) {
     for (var k = 0u; k < ACTION_DIM; k++) {
         let z = he.z[k];
-        let inv_std = exp(-params[pb + LOG_STD_OFF + k]);
+        let inv_std = exp(-param_at(pb + LOG_STD_OFF + k));
         sset(dout + k * M4, s, dlogp * z * inv_std * inv_m);
         log_std_grad[k] += dlogp * (z * z - 1.0) * inv_m;
     }
@@ -63,7 +63,7 @@ fn head_finish(lid: u32, gb: u32, ent_coef: f32) {
         let total = wg_sum4(lid, v);
         if (lid == 0u) {
             for (var j = 0u; j < 4u && k0 + j < ACTION_DIM; j++) {
-                opt[gb + LOG_STD_OFF + k0 + j] = total[j] - ent_coef;
+                opt_set(gb + LOG_STD_OFF + k0 + j, total[j] - ent_coef);
             }
         }
     }

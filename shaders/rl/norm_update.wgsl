@@ -11,20 +11,20 @@
 const WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> P: RolloutParams;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+@group(0) @binding(1) var<storage, read_write> params: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> traj: array<Transition>;
 @group(0) @binding(3) var<storage, read_write> traj_obs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> ret_acc: array<f32>;
 @group(0) @binding(5) var<storage, read_write> hyper: array<AgentHyper>;
 
-// Merges a batch (mean_b, var_b, n_b) into the statistics at params[mean_at],
-// params[var_at] with count `n`; returns nothing, writes mean and var.
+// Merges a batch (mean_b, var_b, n_b) into the statistics at param_at(mean_at),
+// param_at(var_at) with count `n`; returns nothing, writes mean and var.
 fn merge_moments(mean_at: u32, var_at: u32, n: f32, mean_b: f32, var_b: f32, n_b: f32) {
-    let mean = params[mean_at];
+    let mean = param_at(mean_at);
     let delta = mean_b - mean;
     let tot = n + n_b;
-    params[mean_at] = mean + delta * n_b / tot;
-    params[var_at] = (params[var_at] * n + var_b * n_b + delta * delta * n * n_b / tot) / tot;
+    param_set(mean_at, mean + delta * n_b / tot);
+    param_set(var_at, (param_at(var_at) * n + var_b * n_b + delta * delta * n * n_b / tot) / tot);
 }
 
 fn discount(r: f32, gamma: f32, tr: Transition) -> f32 {
@@ -39,7 +39,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let tb = agent * rows;
     let n_b = f32(rows);
     if (NORM_OBS) {
-        let n = params[ns + NS_OBS_COUNT];
+        let n = param_at(ns + NS_OBS_COUNT);
         for (var k = 0u; k < OBS_OUT; k++) {
             var acc = 0.0;
             for (var i = lid; i < rows; i += WG) {
@@ -57,7 +57,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
         if (lid == 0u) {
-            params[ns + NS_OBS_COUNT] = n + n_b;
+            param_set(ns + NS_OBS_COUNT, n + n_b);
         }
     }
     if (NORM_REWARD) {
@@ -82,9 +82,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         let var_b = wg_sum4(lid, vec4<f32>(acc2, 0.0, 0.0, 0.0)).x / n_b;
         if (lid == 0u) {
-            let n = params[ns + NS_RET_COUNT];
+            let n = param_at(ns + NS_RET_COUNT);
             merge_moments(ns + NS_RET_MEAN, ns + NS_RET_VAR, n, mean_b, var_b, n_b);
-            params[ns + NS_RET_COUNT] = n + n_b;
+            param_set(ns + NS_RET_COUNT, n + n_b);
         }
     }
 }

@@ -55,9 +55,9 @@ struct AgentStats {
 }
 
 @group(0) @binding(0) var<uniform> U: UpdateParams;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+@group(0) @binding(1) var<storage, read_write> params: array<vec4<f32>>;
 // Per agent: Adam m, Adam v, gradient; PARAMS_PER_AGENT each.
-@group(0) @binding(2) var<storage, read_write> opt: array<f32>;
+@group(0) @binding(2) var<storage, read_write> opt: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> traj: array<Transition>;
 @group(0) @binding(4) var<storage, read_write> traj_obs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> scratch: array<vec4<f32>>;

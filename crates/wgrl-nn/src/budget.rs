@@ -80,6 +80,13 @@ pub fn elementwise(n: u64, wg: u32) -> u64 {
     per_lane(n, wg)
 }
 
+/// Adam or the gradient norm over `n` parameters split in `ranges` ranges
+/// (`shaders/nn/optim.wgsl`): a loop over each range's vec4s, then its last
+/// words (at most three) one per lane.
+pub fn elementwise4(n: u64, ranges: u64, wg: u32) -> u64 {
+    per_lane(n.div_ceil(4), wg) + 2 * ranges
+}
+
 /// `wg_sum4`: one iteration per tree level.
 pub fn wg_sum(wg: u32) -> u64 {
     wg.max(2).ilog2() as u64 + 1

@@ -135,6 +135,7 @@ pub fn nn_source(name: &str, layout: &NetLayout, dense: DenseKernels) -> ShaderS
         .with(shaders::ACT_FNS)
         .with(shaders::ACTIVATIONS)
         .with(shaders::PARAMS_STORAGE)
+        .with(shaders::OPT_STORAGE)
         .with(shaders::DENSE_FORWARD)
         .with(shaders::DENSE_BACKWARD)
         .with(dense.forward_piece())

@@ -194,7 +194,10 @@ pub struct NetLayout {
     pub programs: Vec<Program>,
     /// Activation tensors of every network (tensor 0 is the shared input).
     pub tensors: Vec<Tensor>,
-    /// Words per agent: every trainable parameter plus the state block.
+    /// Words per agent: every trainable parameter plus the state block. A
+    /// multiple of 4, as is every layer's weight offset and every network's
+    /// start, so kernels can load four weights of a row at once; the padding
+    /// words stay zero (their gradients are zero, so Adam leaves them).
     pub param_count: u32,
     /// Trainable words per agent (the optimizer's range, from 0).
     pub trainable: u32,
@@ -229,7 +232,8 @@ impl Builder<'_> {
     }
 
     fn dense(&mut self, n_in: u32, n_out: u32, act: bool, gain: f32) -> usize {
-        let w = self.off;
+        // Weights start at a multiple of 4 words (see NetLayout::param_count).
+        let w = self.off.next_multiple_of(4);
         let b = w + n_out * n_in;
         self.off = b + n_out;
         self.l.layers.push(LayerLayout {
@@ -419,7 +423,7 @@ impl NetLayout {
             let first = l.layers.len();
             let mut b = Builder { l: &mut l, off };
             let program = b.build(spec, model);
-            let end = b.off;
+            let end = b.off.next_multiple_of(4);
             l.net_params.push((off, end));
             off = end;
             l.nets.push((first, l.layers.len() - first));
@@ -486,7 +490,7 @@ impl NetLayout {
     pub fn with_log_std(mut self, dim: u32) -> Self {
         assert!(self.state.is_none(), "log-std goes before the state block");
         self.log_std = Some((self.param_count, dim));
-        self.param_count += dim;
+        self.param_count = (self.param_count + dim).next_multiple_of(4);
         self.trainable = self.param_count;
         self
     }
@@ -494,7 +498,7 @@ impl NetLayout {
     /// Appends `words` of non-trainable state (the optimizer never touches it).
     pub fn with_state(mut self, words: u32) -> Self {
         self.state = Some((self.param_count, words));
-        self.param_count += words;
+        self.param_count = (self.param_count + words).next_multiple_of(4);
         self
     }
 
@@ -717,11 +721,13 @@ mod tests {
     #[test]
     fn actor_critic_64x2_has_cleanrl_parameter_count() {
         let l = NetLayout::actor_critic(4, 2, 64, 2, Activation::Tanh);
-        // actor 4*64+64 + 64*64+64 + 64*2+2 = 4610; critic 4545 (CleanRL's CartPole agent).
-        assert_eq!(l.param_count, 4610 + 4545);
+        // actor 4*64+64 + 64*64+64 + 64*2+2 = 4610; critic 4545 (CleanRL's CartPole
+        // agent); each network padded to a multiple of 4 words: 4612 and 4548.
+        assert_eq!(l.param_count, 4612 + 4548);
         assert_eq!(l.nets, vec![(0, 3), (3, 3)]);
-        assert_eq!(l.net_params, vec![(0, 4610), (4610, 4610 + 4545)]);
-        assert_eq!(l.layers[3].w, 4610);
+        assert_eq!(l.net_params, vec![(0, 4612), (4612, 4612 + 4548)]);
+        assert_eq!(l.layers[3].w, 4612);
+        assert!(l.layers.iter().all(|d| d.w % 4 == 0));
         assert!(!l.layers[2].act && l.layers[1].act);
         assert_eq!(l.layers[2].gain, 0.01);
         assert_eq!(l.layers[5].gain, 1.0);

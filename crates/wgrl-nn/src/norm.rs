@@ -291,6 +291,7 @@ impl NormKernel {
             .with(shaders::ACT_FNS)
             .with(shaders::ACTIVATIONS)
             .with(shaders::PARAMS_STORAGE)
+            .with(shaders::OPT_STORAGE)
             .with(shaders::NORM_FORWARD)
             .with(shaders::NORM_BACKWARD)
             .with(shaders::NORMS)

@@ -17,6 +17,12 @@ pub const PARAMS_STORAGE: (&str, &str) = (
     "shaders/nn/params_storage.wgsl",
     include_str!("../../../shaders/nn/params_storage.wgsl"),
 );
+/// `opt_at(i)`, `opt4_at(i)` and their setters over a storage binding named
+/// `opt` (gradients and Adam moments; see the file).
+pub const OPT_STORAGE: (&str, &str) = (
+    "shaders/nn/opt_storage.wgsl",
+    include_str!("../../../shaders/nn/opt_storage.wgsl"),
+);
 /// Its backward: input gradient and weight gradient.
 pub const DENSE_BACKWARD: (&str, &str) = (
     "shaders/nn/dense_backward.wgsl",

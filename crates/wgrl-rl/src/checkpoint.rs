@@ -23,8 +23,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The checkpoint format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The checkpoint format this build writes and reads. Version 2 pads each
+/// agent's parameters so that every layer's weights start at a multiple of 4
+/// words (`wgrl_nn::NetLayout::param_count`); version 1 files are refused.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The first bytes of every checkpoint file.
 pub const MAGIC: &[u8; 8] = b"WGRLCKPT";
@@ -386,13 +388,13 @@ mod tests {
     #[test]
     fn refuses_other_versions() {
         let mut bytes = sample().to_bytes().unwrap();
-        bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
         let e = Checkpoint::from_bytes(&bytes, Path::new("old.wgrl"))
             .unwrap_err()
             .to_string();
         assert_eq!(
             e,
-            "checkpoint 'old.wgrl' was written by format version 7; this wgrl reads version 1: \
+            "checkpoint 'old.wgrl' was written by format version 1; this wgrl reads version 2: \
              retrain, or evaluate it with the wgrl that wrote it"
         );
     }

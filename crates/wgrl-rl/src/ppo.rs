@@ -547,11 +547,14 @@ pub fn params_binding_wgsl(binding: u32, uniform: bool, net: &NetLayout, agents:
     if uniform {
         format!(
             "@group(0) @binding({binding}) var<uniform> params_u: array<vec4<f32>, {}>;\n\
-             fn param_at(i: u32) -> f32 {{\n    return params_u[i / 4u][i % 4u];\n}}\n",
+             fn param_at(i: u32) -> f32 {{\n    return params_u[i / 4u][i % 4u];\n}}\n\
+             fn param4_at(i: u32) -> vec4<f32> {{\n    return params_u[i / 4u];\n}}\n",
             params_uniform_bytes(agents, net) / 16
         )
     } else {
-        format!("@group(0) @binding({binding}) var<storage, read_write> params: array<f32>;\n")
+        format!(
+            "@group(0) @binding({binding}) var<storage, read_write> params: array<vec4<f32>>;\n"
+        )
     }
 }
 
@@ -660,7 +663,9 @@ pub fn update_step_iterations(
     let mut per = plan.forward_iterations(net, wg) + plan.backward_iterations(net, wg);
     per += budget::elementwise(shape.minibatch() as u64, wg)
         * (2 * obs_dim as u64 + 5 * actions as u64 + 8);
-    per += 2 * budget::elementwise(net.param_count as u64, wg) + 2 * budget::wg_sum(wg) + 8;
+    // Adam and the gradient norm, each over at most three ranges (actor, critic,
+    // log-stds).
+    per += 2 * budget::elementwise4(net.param_count as u64, 3, wg) + 2 * budget::wg_sum(wg) + 8;
     // The first dispatch also scans the batch (twice) and runs a prefix sum.
     let scan = 2 * budget::elementwise(shape.batch() as u64, wg) + 2 * budget::wg_sum(wg);
     (per, scan)
@@ -945,6 +950,7 @@ pub fn update_source(
         )
         .part("<generated normalisation plan>", shape.norm_prelude())
         .with(nn::PARAMS_STORAGE)
+        .with(nn::OPT_STORAGE)
         .with(nn::ACT_FNS)
         .with(nn::ACTIVATIONS)
         .with(nn::DENSE_FORWARD)
@@ -1397,9 +1403,9 @@ mod tests {
 
     #[test]
     fn the_rollout_binds_parameters_as_uniform_only_on_cpu_adapters_when_they_fit() {
-        // One agent's 64-64 actor-critic: 9,155 words, 36,620 B (vec4-rounded 36,624).
+        // One agent's 64-64 actor-critic: 9,155 words padded to 9,160 (36,640 B).
         let net = NetLayout::actor_critic(4, 2, 64, 2, Activation::Tanh);
-        assert_eq!(params_uniform_bytes(1, &net), 36_624);
+        assert_eq!(params_uniform_bytes(1, &net), 36_640);
         assert!(rollout_params_uniform("cpu", 65_536, 1, &net));
         assert!(!rollout_params_uniform("cpu", 65_536, 2, &net));
         assert!(!rollout_params_uniform("cpu", 0, 1, &net));
@@ -1407,11 +1413,11 @@ mod tests {
         // The binding declares exactly the rounded array; storage declares no size.
         assert!(
             params_binding_wgsl(4, false, &net, 1)
-                .contains("@binding(4) var<storage, read_write> params: array<f32>")
+                .contains("@binding(4) var<storage, read_write> params: array<vec4<f32>>")
         );
         let uniform = params_binding_wgsl(1, true, &net, 1);
         assert!(
-            uniform.contains("@binding(1) var<uniform> params_u: array<vec4<f32>, 2289>"),
+            uniform.contains("@binding(1) var<uniform> params_u: array<vec4<f32>, 2290>"),
             "{uniform}"
         );
     }
