@@ -21,7 +21,9 @@
 const DENSE_SG: bool = true;
 
 // Forward, when m4 % 8 == 0, n_out % 32 == 0 and n_in % 4 == 0. Item: outputs
-// o0..o0+31 of sample block j; lane s holds weight rows o0 + 4s .. o0 + 4s + 3.
+// o0..o0+31 of sample block j; lane s holds weight rows o0 + 4s .. o0 + 4s + 3,
+// four weights of each per load (rows start at multiples of 4 words: weights
+// at a multiple of 4 in the layout, n_in % 4 == 0), and their four biases.
 fn dense_forward_sg(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32, keep: bool, res: u32) {
     let s = lid % 8u;
     for (var it = lid; it < (L.n_out / 32u) * m4; it += WG) {
@@ -31,10 +33,11 @@ fn dense_forward_sg(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: 
         let r1 = r0 + L.n_in;
         let r2 = r1 + L.n_in;
         let r3 = r2 + L.n_in;
-        let b0 = param_at(pb + L.b + o0 + 4u * s + 0u);
-        let b1 = param_at(pb + L.b + o0 + 4u * s + 1u);
-        let b2 = param_at(pb + L.b + o0 + 4u * s + 2u);
-        let b3 = param_at(pb + L.b + o0 + 4u * s + 3u);
+        let bias = param4_at(pb + L.b + o0 + 4u * s);
+        let b0 = bias.x;
+        let b1 = bias.y;
+        let b2 = bias.z;
+        let b3 = bias.w;
         var a0 = vec4<f32>(subgroupBroadcast(b0, 0u));
         var a1 = vec4<f32>(subgroupBroadcast(b1, 0u));
         var a2 = vec4<f32>(subgroupBroadcast(b2, 0u));

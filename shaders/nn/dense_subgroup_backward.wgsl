@@ -2,7 +2,8 @@
 // calls these when a layer's shape fits).
 
 // Input gradient, when m4 % 8 == 0 and n_in % 32 == 0. Item: inputs i0..i0+31 of
-// sample block j; lane s loads weight columns i0 + 4s .. i0 + 4s + 3 of each row.
+// sample block j; lane s loads weight columns i0 + 4s .. i0 + 4s + 3 of each row
+// in one load (a multiple of 4 words, as in dense_forward_sg).
 fn dense_backward_input_sg(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: u32, dx: u32, m4: u32, x_act: bool, accumulate: bool) {
     let s = lid % 8u;
     for (var it = lid; it < (L.n_in / 32u) * m4; it += WG) {
@@ -87,7 +88,8 @@ fn dense_backward_input_sg(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: 
 // Weight gradient of columns 0..n_in, when n_in % 32 == 0 and n_out % 16 == 0
 // (the bias column and other leftovers stay with dense_weight_grad). Item:
 // outputs o0..o0+15 of input columns i..i+3; lane s loads the gradients of
-// outputs o0 + s and o0 + 8 + s, the subgroup shares them.
+// outputs o0 + s and o0 + 8 + s, the subgroup shares them; each output's four
+// gradient words are stored at once.
 fn dense_weight_grad_sg(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
     let s = lid % 8u;
     let q = L.n_in / 4u;
