@@ -273,6 +273,12 @@ fn norm_scratch_len(h: u32, m4: u32) -> u32 {
     norm_regions(h, m4)[4] + h * m4
 }
 
+// Words of the affine and affine-gradient slots: gamma and beta, rounded up to
+// whole vec4s (the kernel binds them as arrays of vec4, params_storage.wgsl).
+fn affine_words(h: u32) -> u64 {
+    (2 * h as u64).next_multiple_of(4)
+}
+
 impl NormKernel {
     /// The WGSL of the norm kernel for `kind` over `rows x h`.
     pub fn source(kind: NormKind, rows: u32, h: u32) -> ShaderSource {
@@ -302,13 +308,13 @@ impl NormKernel {
         let kernel = Kernel::new(ctx, &Self::source(kind, rows, h), "main", &[])?;
         let m4 = rows.div_ceil(4);
         let mut plan = ArenaPlan::new();
-        let affine = plan.add::<f32>("norm.affine", Category::Params, 2 * h as u64);
+        let affine = plan.add::<f32>("norm.affine", Category::Params, affine_words(h));
         let scratch = plan.add::<[f32; 4]>(
             "norm.scratch",
             Category::Activations,
             norm_scratch_len(h, m4) as u64,
         );
-        let daffine = plan.add::<f32>("norm.daffine", Category::Grads, 2 * h as u64);
+        let daffine = plan.add::<f32>("norm.daffine", Category::Grads, affine_words(h));
         let arena = Arena::new(ctx, &plan)?;
         let mut table = ParamTable::new();
         let refs = [0, 1, 2].map(|mode| table.push(&NormTestParams { mode, _pad: [0; 3] }));
@@ -357,7 +363,10 @@ impl NormKernel {
             }
         }
         self.arena.write(self.scratch, &s)?;
-        self.arena.write(self.affine, affine)
+        // The slot holds whole vec4s: zero words after gamma and beta.
+        let mut padded = affine.to_vec();
+        padded.resize(affine_words(self.h) as usize, 0.0);
+        self.arena.write(self.affine, &padded)
     }
 
     /// Reads the results back, row-major.
@@ -388,7 +397,11 @@ impl NormKernel {
             y: rowmajor(yo),
             stats,
             dx: rowmajor(dxo),
-            daffine: self.arena.read(self.daffine)?,
+            daffine: {
+                let mut d = self.arena.read(self.daffine)?;
+                d.truncate(2 * h);
+                d
+            },
         })
     }
 

@@ -29,14 +29,20 @@ fn close(a: &[f32], b: &[f32], what: &str) {
 fn norm_kernels_match_the_cpu_reference() {
     let ctx = Context::new(&ContextOptions::default())
         .expect("a wgpu adapter (run `make test`, which installs lavapipe)");
-    let (rows, h) = (37u32, 64usize);
+    // An odd width too: gamma and beta then end inside a vec4 of their slots.
+    for (rows, h) in [(37u32, 64usize), (37, 63)] {
+        check_norms(&ctx, rows, h);
+    }
+}
+
+fn check_norms(ctx: &Context, rows: u32, h: usize) {
     let n = rows as usize * h;
     let x = data(n, 1);
     let dy = data(n, 2);
     let gamma: Vec<f32> = data(h, 3).iter().map(|v| 1.0 + 0.2 * v).collect();
     let beta = data(h, 4);
     for kind in NormKind::ALL {
-        let k = NormKernel::new(&ctx, kind, rows, h as u32).unwrap();
+        let k = NormKernel::new(ctx, kind, rows, h as u32).unwrap();
         let affine: Vec<f32> = gamma.iter().chain(&beta).copied().collect();
         k.write(&x, &dy, &affine).unwrap();
         k.run(0);
