@@ -109,14 +109,14 @@ impl DenseKernels {
     pub fn forward_fits(self, l: &LayerLayout, m4: u32) -> bool {
         self == DenseKernels::Subgroup8
             && m4.is_multiple_of(8)
-            && l.n_out.is_multiple_of(16)
+            && l.n_out.is_multiple_of(32)
             && l.n_in.is_multiple_of(4)
     }
 
     /// Whether a layer's input gradient over `m4` sample blocks takes the
     /// subgroup path (the condition in `dense_backward.wgsl`).
     pub fn input_grad_fits(self, l: &LayerLayout, m4: u32) -> bool {
-        self == DenseKernels::Subgroup8 && m4.is_multiple_of(8) && l.n_in.is_multiple_of(16)
+        self == DenseKernels::Subgroup8 && m4.is_multiple_of(8) && l.n_in.is_multiple_of(32)
     }
 
     /// The dense layers' path switches with every path kept, for kernels whose

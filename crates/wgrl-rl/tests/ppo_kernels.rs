@@ -502,6 +502,10 @@ fn one_update_matches_the_cpu_reference() {
     for act in ["tanh", "gelu", "silu", "regelu2", "retanh2"] {
         check_one_update(&[&format!("model.activation={act}")], "CartPole-v1");
     }
+    // A width the subgroup layers do not take (not a multiple of 32; on lavapipe
+    // the portable code must then be compiled in for it) and a wider one they do.
+    check_one_update(&["model.width=48"], "CartPole-v1");
+    check_one_update(&["model.width=64"], "CartPole-v1");
 }
 
 #[test]
