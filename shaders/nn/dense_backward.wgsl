@@ -183,22 +183,10 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
         let w1 = w0 + L.n_in;
         let w2 = w1 + L.n_in;
         let w3 = w2 + L.n_in;
-        opt_set(w0, hsum(a00));
-        opt_set(w0 + 1u, hsum(a01));
-        opt_set(w0 + 2u, hsum(a02));
-        opt_set(w0 + 3u, hsum(a03));
-        opt_set(w1, hsum(a10));
-        opt_set(w1 + 1u, hsum(a11));
-        opt_set(w1 + 2u, hsum(a12));
-        opt_set(w1 + 3u, hsum(a13));
-        opt_set(w2, hsum(a20));
-        opt_set(w2 + 1u, hsum(a21));
-        opt_set(w2 + 2u, hsum(a22));
-        opt_set(w2 + 3u, hsum(a23));
-        opt_set(w3, hsum(a30));
-        opt_set(w3 + 1u, hsum(a31));
-        opt_set(w3 + 2u, hsum(a32));
-        opt_set(w3 + 3u, hsum(a33));
+        opt_set_words4(w0, vec4<f32>(hsum(a00), hsum(a01), hsum(a02), hsum(a03)));
+        opt_set_words4(w1, vec4<f32>(hsum(a10), hsum(a11), hsum(a12), hsum(a13)));
+        opt_set_words4(w2, vec4<f32>(hsum(a20), hsum(a21), hsum(a22), hsum(a23)));
+        opt_set_words4(w3, vec4<f32>(hsum(a30), hsum(a31), hsum(a32), hsum(a33)));
     }
     // Leftover columns i4 * 4 .. n_in (the last is the bias), four outputs each.
     let c0 = i4 * 4u;
