@@ -38,21 +38,7 @@ fn dense_forward(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, m4: u32
         return;
     }
     if (L.act == 0u) {
-        // No states to pack (a head): an item per output and sample block, so the
-        // outputs run side by side when there are few blocks (a rollout's).
-        for (var it = lid; it < rest * m4; it += WG) {
-            let o = o4 * 4u + it / m4;
-            let j = it % m4;
-            var acc = vec4<f32>(param_at(pb + L.b + o));
-            let row = pb + L.w + o * L.n_in;
-            for (var i = 0u; i < L.n_in; i++) {
-                acc += param_at(row + i) * scratch[x + i * m4 + j];
-            }
-            if (res != NO_RES) {
-                acc += scratch[res + o * m4 + j];
-            }
-            scratch[y + o * m4 + j] = acc;
-        }
+        dense_forward_head(lid, L, pb, x, y, m4, res, o4 * 4u, rest);
         return;
     }
     if (DENSE_FWD_REST_ACT) {
@@ -148,6 +134,61 @@ fn dense_forward_blocks(lid: u32, L: Layer, pb: u32, x: u32, y: u32, save: u32, 
                 a3 += param_at(r3 + i) * xv;
             }
             dense_out4(L, o, j, a0, a1, a2, a3, y, save, m4, keep, res);
+        }
+    }
+}
+
+// The last `rest` (1 to 3) outputs of a layer without an activation (a head):
+// an item per sample block computes all of them, so each input load serves every
+// output, and where rows start at multiples of 4 words (n_in % 4 == 0) each
+// weight load brings four inputs. Fewer loads is what counts on lavapipe, where
+// each per-lane load is a loop over the lanes. Outputs past n_out reuse the last
+// row and are not stored. Each output still sums its inputs in order 0..n_in.
+fn dense_forward_head(lid: u32, L: Layer, pb: u32, x: u32, y: u32, m4: u32, res: u32, o: u32, rest: u32) {
+    let o1 = min(o + 1u, L.n_out - 1u);
+    let o2 = min(o + 2u, L.n_out - 1u);
+    let r0 = pb + L.w + o * L.n_in;
+    let r1 = pb + L.w + o1 * L.n_in;
+    let r2 = pb + L.w + o2 * L.n_in;
+    let g4 = select(0u, L.n_in / 4u, L.n_in % 4u == 0u);
+    for (var j = lid; j < m4; j += WG) {
+        var a0 = vec4<f32>(param_at(pb + L.b + o));
+        var a1 = vec4<f32>(param_at(pb + L.b + o1));
+        var a2 = vec4<f32>(param_at(pb + L.b + o2));
+        for (var g = 0u; g < g4; g++) {
+            let i = 4u * g;
+            let w0 = param4_at(r0 + i);
+            let w1 = param4_at(r1 + i);
+            let w2 = param4_at(r2 + i);
+            let x0 = scratch[x + i * m4 + j];
+            let x1 = scratch[x + (i + 1u) * m4 + j];
+            let x2 = scratch[x + (i + 2u) * m4 + j];
+            let x3 = scratch[x + (i + 3u) * m4 + j];
+            a0 += w0.x * x0;
+            a1 += w1.x * x0;
+            a2 += w2.x * x0;
+            a0 += w0.y * x1;
+            a1 += w1.y * x1;
+            a2 += w2.y * x1;
+            a0 += w0.z * x2;
+            a1 += w1.z * x2;
+            a2 += w2.z * x2;
+            a0 += w0.w * x3;
+            a1 += w1.w * x3;
+            a2 += w2.w * x3;
+        }
+        for (var i = 4u * g4; i < L.n_in; i++) {
+            let xv = scratch[x + i * m4 + j];
+            a0 += param_at(r0 + i) * xv;
+            a1 += param_at(r1 + i) * xv;
+            a2 += param_at(r2 + i) * xv;
+        }
+        for (var k = 0u; k < rest; k++) {
+            var acc = pick4(k, a0, a1, a2, a2);
+            if (res != NO_RES) {
+                acc += scratch[res + (o + k) * m4 + j];
+            }
+            scratch[y + (o + k) * m4 + j] = acc;
         }
     }
 }

@@ -85,11 +85,12 @@ fn dense_backward_input_sg(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsave: 
     }
 }
 
-// Weight gradient of columns 0..n_in, when n_in % 32 == 0 and n_out % 16 == 0
-// (the bias column and other leftovers stay with dense_weight_grad). Item:
-// outputs o0..o0+15 of input columns i..i+3; lane s loads the gradients of
-// outputs o0 + s and o0 + 8 + s, the subgroup shares them; each output's four
-// gradient words are stored at once.
+// Weight gradient of columns 0..n_in and the bias, when n_in % 32 == 0 and
+// n_out % 16 == 0. Item: outputs o0..o0+15 of input columns i..i+3; lane s loads
+// the gradients of outputs o0 + s and o0 + 8 + s, the subgroup shares them; each
+// output's four gradient words are stored at once. Lane s also sums the two
+// gradients it loads, which are those outputs' bias gradients; the subgroup
+// whose items start at column 0 stores them.
 fn dense_weight_grad_sg(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
     let s = lid % 8u;
     let q = L.n_in / 4u;
@@ -112,9 +113,13 @@ fn dense_weight_grad_sg(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
         var a13_0 = vec4<f32>(0.0); var a13_1 = vec4<f32>(0.0); var a13_2 = vec4<f32>(0.0); var a13_3 = vec4<f32>(0.0);
         var a14_0 = vec4<f32>(0.0); var a14_1 = vec4<f32>(0.0); var a14_2 = vec4<f32>(0.0); var a14_3 = vec4<f32>(0.0);
         var a15_0 = vec4<f32>(0.0); var a15_1 = vec4<f32>(0.0); var a15_2 = vec4<f32>(0.0); var a15_3 = vec4<f32>(0.0);
+        var ba = vec4<f32>(0.0);
+        var bb = vec4<f32>(0.0);
         for (var j = 0u; j < m4; j++) {
             let da = scratch[dy + (o0 + s) * m4 + j];
             let db = scratch[dy + (o0 + 8u + s) * m4 + j];
+            ba += da;
+            bb += db;
             let x0 = scratch[x + (i + 0u) * m4 + j];
             let x1 = scratch[x + (i + 1u) * m4 + j];
             let x2 = scratch[x + (i + 2u) * m4 + j];
@@ -151,6 +156,11 @@ fn dense_weight_grad_sg(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
             a14_0 += d14 * x0; a14_1 += d14 * x1; a14_2 += d14 * x2; a14_3 += d14 * x3;
             let d15 = subgroupBroadcast(db, 7u);
             a15_0 += d15 * x0; a15_1 += d15 * x1; a15_2 += d15 * x2; a15_3 += d15 * x3;
+        }
+        // q is a multiple of 8, so the items of columns 0..31 of o0 are one subgroup's.
+        if (i < 32u) {
+            opt_set(gb + L.b + o0 + s, hsum(ba));
+            opt_set(gb + L.b + o0 + 8u + s, hsum(bb));
         }
         let r0 = gb + L.w + (o0 + 0u) * L.n_in + i;
         opt4_set(r0, vec4<f32>(hsum(a0_0), hsum(a0_1), hsum(a0_2), hsum(a0_3)));

@@ -40,14 +40,17 @@ fn epilogue(m4: u32) -> u64 {
 /// outputs loop over all inputs; one item per sample block covers the leftovers.
 pub fn dense_forward(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (blocks, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
-    // The leftover loop: with an activation, per sample block, `rest` outputs of
-    // n_in + 1 iterations each; without (a head), an item per output and block.
+    // The leftover loop, an item per sample block: with an activation, `rest`
+    // outputs of n_in + 1 iterations each; without (a head), groups of four
+    // inputs when n_in % 4 == 0 (else single inputs), then a store per output.
+    let n_in = l.n_in as u64;
     let leftovers = if rest == 0 {
         0
     } else if l.act {
-        per_lane(m4 as u64, wg) * (rest * (l.n_in as u64 + 1) + 1)
+        per_lane(m4 as u64, wg) * (rest * (n_in + 1) + 1)
     } else {
-        per_lane(rest * m4 as u64, wg) * (l.n_in as u64 + 1) + 1
+        let groups = if n_in.is_multiple_of(4) { n_in / 4 } else { 0 };
+        per_lane(m4 as u64, wg) * ((groups + 1) + (n_in - 4 * groups + 1) + (rest + 1)) + 1
     };
     per_lane(sample_items(blocks, m4), wg) * (l.n_in as u64 + 1 + epilogue(m4)) + leftovers + 2
 }
@@ -61,18 +64,22 @@ pub fn dense_backward_input(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
         + 2
 }
 
-/// `dense_weight_grad`: items of four outputs x four inputs, then four outputs x
-/// one leftover column (the bias and n_in % 4 inputs), then single leftover
-/// outputs; each loops over the sample blocks.
+/// `dense_weight_grad`: items of four outputs x four inputs (with the bias),
+/// then four outputs x one leftover column (n_in % 4 inputs, and the bias when
+/// n_in < 4), then the leftover outputs by groups of four columns; each loops
+/// over the sample blocks.
 pub fn dense_weight_grad(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
     let (o4, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
     let i4 = (l.n_in / 4) as u64;
-    let cols = l.n_in as u64 + 1;
+    let cols = l.n_in as u64 - 4 * i4 + u64::from(i4 == 0);
     let m4 = m4 as u64;
-    per_lane(o4 * i4, wg) * (m4 + 1)
-        + per_lane(o4 * (cols - 4 * i4), wg) * (m4 + 5)
-        + per_lane(rest * cols, wg) * (m4 + 1)
-        + 3
+    // A head item: the sample loop, then per output a store per column.
+    let head = if rest == 0 {
+        0
+    } else {
+        per_lane((l.n_in as u64).div_ceil(4), wg) * (m4 + 1 + rest * 5 + 1)
+    };
+    per_lane(o4 * i4, wg) * (m4 + 1) + per_lane(o4 * cols, wg) * (m4 + 5) + head + 3
 }
 
 /// An element-wise pass over `n` values (Adam, norms, gathers).

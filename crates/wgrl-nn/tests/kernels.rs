@@ -162,6 +162,15 @@ fn layers_match_cpu(
             y: off(7),
             ..p
         });
+        // Layer 0's (5 inputs: one block of four columns, one leftover column; its
+        // bias comes with the block) from its output gradient in D0.
+        nn.run(NnTestParams {
+            mode: mode::WEIGHT_GRAD,
+            layer: 0,
+            x: off(0),
+            y: off(8),
+            ..p
+        });
         let out = nn.arena().read(nn.scratch).unwrap();
         let opt = nn.arena().read(nn.opt).unwrap();
         // Tensors of the actor: the input, then each layer's output.
@@ -198,8 +207,9 @@ fn layers_match_cpu(
         let mut g = vec![0.0; layout.param_count as usize];
         cpu::dense_weight_grad(&ls[2], &dy2, &acts[2], m, &mut g);
         cpu::dense_weight_grad(&ls[1], &d1, &acts[1], m, &mut g);
+        cpu::dense_weight_grad(&ls[0], &d0, &acts[0], m, &mut g);
         let pc = layout.param_count as usize;
-        for li in [1, 2] {
+        for li in [0, 1, 2] {
             let range = ls[li].w as usize..(ls[li].b + ls[li].n_out) as usize;
             assert_close(
                 &opt[2 * pc + range.start..2 * pc + range.end],
