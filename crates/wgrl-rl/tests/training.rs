@@ -223,12 +223,13 @@ fn plans_the_device_cannot_run_are_refused_before_allocation() {
         .unwrap_err()
         .to_string();
     assert!(err.contains(&format!("agents = {too_many}")), "{err}");
-    // One minibatch of 32768 samples would run past lavapipe's loop cap.
+    // One minibatch of 65536 samples would run past lavapipe's loop cap (about
+    // 130k iterations per invocation; 32768 samples now fit, just).
     let big = small(&[
-        "ppo.envs=1024",
+        "ppo.envs=2048",
         "ppo.steps=64",
         "ppo.minibatches=2",
-        "total_steps=65536",
+        "total_steps=131072",
     ]);
     let result = Trainer::new(&ctx, &big);
     if ctx.adapter().device_type == "cpu" {
