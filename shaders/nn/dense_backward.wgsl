@@ -122,25 +122,30 @@ fn dense_backward_input_blocks(lid: u32, L: Layer, pb: u32, dy: u32, x: u32, xsa
 // dW[o][i] = sum over samples of dy[o] x[i]; db[o] = sum of dy[o] (the bias is
 // input column n_in, with x = 1). Overwrites the gradient. Items cover four
 // outputs of four input columns, so each dy load and each x load feed four vec4
-// FMAs; the items of columns 0..3 also sum their outputs' bias from the dy they
-// load. Columns left over (n_in % 4 of them, and the bias when n_in < 4) take
-// items of four outputs of one column; the last n_out % 4 outputs (the heads)
-// their own items (dense_weight_grad_head). Every sum runs over sample blocks in
-// order.
+// FMAs (on lavapipe each per-lane load is a loop over the lanes: reuse is what
+// makes this fast), and the items of columns 0..3 also sum their outputs' bias
+// from the dy they load. The last items of a layer whose n_out or n_in is not a
+// multiple of 4 (the heads) reuse its last row or column past the end and store
+// only what is inside. Every sum runs over sample blocks in order.
 fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
-    let o4 = L.n_out / 4u;
-    let i4 = L.n_in / 4u;
-    // Columns 0..i4 * 4 of the first o4 * 4 outputs, and their bias: by subgroups
-    // where they fit.
-    var items = o4 * i4;
     if (DENSE_SG && L.n_in % 32u == 0u && L.n_out % 16u == 0u) {
         dense_weight_grad_sg(lid, L, gb, dy, x, m4);
-        items = 0u;
+        return;
     }
-    for (var it = lid; it < items; it += WG) {
-        let o = (it / i4) * 4u;
-        let i = (it % i4) * 4u;
-        // a<output><input>
+    let og = (L.n_out + 3u) / 4u;
+    let ig = (L.n_in + 3u) / 4u;
+    for (var it = lid; it < og * ig; it += WG) {
+        let o = (it / ig) * 4u;
+        let i = (it % ig) * 4u;
+        let d0r = dy + o * m4;
+        let d1r = dy + min(o + 1u, L.n_out - 1u) * m4;
+        let d2r = dy + min(o + 2u, L.n_out - 1u) * m4;
+        let d3r = dy + min(o + 3u, L.n_out - 1u) * m4;
+        let x0r = x + i * m4;
+        let x1r = x + min(i + 1u, L.n_in - 1u) * m4;
+        let x2r = x + min(i + 2u, L.n_in - 1u) * m4;
+        let x3r = x + min(i + 3u, L.n_in - 1u) * m4;
+        // a<output><input>, b<output>: the bias
         var a00 = vec4<f32>(0.0);
         var a01 = a00;
         var a02 = a00;
@@ -162,14 +167,14 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
         var b2 = a00;
         var b3 = a00;
         for (var j = 0u; j < m4; j++) {
-            let d0 = scratch[dy + o * m4 + j];
-            let d1 = scratch[dy + (o + 1u) * m4 + j];
-            let d2 = scratch[dy + (o + 2u) * m4 + j];
-            let d3 = scratch[dy + (o + 3u) * m4 + j];
-            let x0 = scratch[x + i * m4 + j];
-            let x1 = scratch[x + (i + 1u) * m4 + j];
-            let x2 = scratch[x + (i + 2u) * m4 + j];
-            let x3 = scratch[x + (i + 3u) * m4 + j];
+            let d0 = scratch[d0r + j];
+            let d1 = scratch[d1r + j];
+            let d2 = scratch[d2r + j];
+            let d3 = scratch[d3r + j];
+            let x0 = scratch[x0r + j];
+            let x1 = scratch[x1r + j];
+            let x2 = scratch[x2r + j];
+            let x3 = scratch[x3r + j];
             a00 += d0 * x0;
             a01 += d0 * x1;
             a02 += d0 * x2;
@@ -191,119 +196,24 @@ fn dense_weight_grad(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32) {
             b2 += d2;
             b3 += d3;
         }
-        if (i == 0u) {
-            opt_set_words4(gb + L.b + o, vec4<f32>(hsum(b0), hsum(b1), hsum(b2), hsum(b3)));
-        }
-        let w0 = gb + L.w + o * L.n_in + i;
-        let w1 = w0 + L.n_in;
-        let w2 = w1 + L.n_in;
-        let w3 = w2 + L.n_in;
-        opt_set_words4(w0, vec4<f32>(hsum(a00), hsum(a01), hsum(a02), hsum(a03)));
-        opt_set_words4(w1, vec4<f32>(hsum(a10), hsum(a11), hsum(a12), hsum(a13)));
-        opt_set_words4(w2, vec4<f32>(hsum(a20), hsum(a21), hsum(a22), hsum(a23)));
-        opt_set_words4(w3, vec4<f32>(hsum(a30), hsum(a31), hsum(a32), hsum(a33)));
-    }
-    // Leftover columns i4 * 4 .. n_in, four outputs each; the bias is the last
-    // column when no item above summed it (n_in < 4).
-    let c0 = i4 * 4u;
-    let cols = L.n_in - c0 + select(1u, 0u, i4 > 0u);
-    for (var it = lid; it < o4 * cols; it += WG) {
-        let o = (it / cols) * 4u;
-        let i = c0 + it % cols;
-        var a0 = vec4<f32>(0.0);
-        var a1 = vec4<f32>(0.0);
-        var a2 = vec4<f32>(0.0);
-        var a3 = vec4<f32>(0.0);
-        for (var j = 0u; j < m4; j++) {
-            var xv = vec4<f32>(1.0);
-            if (i < L.n_in) {
-                xv = scratch[x + i * m4 + j];
-            }
-            a0 += scratch[dy + o * m4 + j] * xv;
-            a1 += scratch[dy + (o + 1u) * m4 + j] * xv;
-            a2 += scratch[dy + (o + 2u) * m4 + j] * xv;
-            a3 += scratch[dy + (o + 3u) * m4 + j] * xv;
-        }
-        let sums = vec4<f32>(hsum(a0), hsum(a1), hsum(a2), hsum(a3));
-        for (var k = 0u; k < 4u; k++) {
-            if (i < L.n_in) {
-                opt_set(gb + L.w + (o + k) * L.n_in + i, sums[k]);
-            } else {
-                opt_set(gb + L.b + o + k, sums[k]);
-            }
-        }
-    }
-    if (o4 * 4u < L.n_out) {
-        dense_weight_grad_head(lid, L, gb, dy, x, m4, o4 * 4u);
-    }
-}
-
-// Weights and biases of the last n_out % 4 outputs, o.. n_out (the heads): an
-// item per group of four input columns covers all of them, so each dy load and
-// each x load serve every output of the group (on lavapipe each per-lane load is
-// a loop over the lanes); the item of columns 0..3 also sums the bias (x = 1,
-// no loads). Rows and columns past the layer's end reuse its last one and are
-// not stored.
-fn dense_weight_grad_head(lid: u32, L: Layer, gb: u32, dy: u32, x: u32, m4: u32, o: u32) {
-    let rest = L.n_out - o;
-    let d0r = dy + o * m4;
-    let d1r = dy + min(o + 1u, L.n_out - 1u) * m4;
-    let d2r = dy + min(o + 2u, L.n_out - 1u) * m4;
-    for (var it = lid; it < (L.n_in + 3u) / 4u; it += WG) {
-        let i = it * 4u;
-        let x0r = x + i * m4;
-        let x1r = x + min(i + 1u, L.n_in - 1u) * m4;
-        let x2r = x + min(i + 2u, L.n_in - 1u) * m4;
-        let x3r = x + min(i + 3u, L.n_in - 1u) * m4;
-        // a<output><column>, b<output>: the bias
-        var a00 = vec4<f32>(0.0);
-        var a01 = a00;
-        var a02 = a00;
-        var a03 = a00;
-        var a10 = a00;
-        var a11 = a00;
-        var a12 = a00;
-        var a13 = a00;
-        var a20 = a00;
-        var a21 = a00;
-        var a22 = a00;
-        var a23 = a00;
-        var b0 = a00;
-        var b1 = a00;
-        var b2 = a00;
-        for (var j = 0u; j < m4; j++) {
-            let d0 = scratch[d0r + j];
-            let d1 = scratch[d1r + j];
-            let d2 = scratch[d2r + j];
-            let x0 = scratch[x0r + j];
-            let x1 = scratch[x1r + j];
-            let x2 = scratch[x2r + j];
-            let x3 = scratch[x3r + j];
-            a00 += d0 * x0;
-            a01 += d0 * x1;
-            a02 += d0 * x2;
-            a03 += d0 * x3;
-            a10 += d1 * x0;
-            a11 += d1 * x1;
-            a12 += d1 * x2;
-            a13 += d1 * x3;
-            a20 += d2 * x0;
-            a21 += d2 * x1;
-            a22 += d2 * x2;
-            a23 += d2 * x3;
-            b0 += d0;
-            b1 += d1;
-            b2 += d2;
-        }
-        let cols = min(4u, L.n_in - i);
-        for (var k = 0u; k < rest; k++) {
-            let sums = vec4<f32>(hsum(pick4(k, a00, a10, a20, a20)), hsum(pick4(k, a01, a11, a21, a21)), hsum(pick4(k, a02, a12, a22, a22)), hsum(pick4(k, a03, a13, a23, a23)));
+        // One copy of the stores, not four: llvmpipe's compile time grows with copies.
+        let cols = L.n_in - i;
+        for (var k = 0u; k < min(4u, L.n_out - o); k++) {
+            let s = vec4<f32>(hsum(pick4(k, a00, a10, a20, a30)), hsum(pick4(k, a01, a11, a21, a31)), hsum(pick4(k, a02, a12, a22, a32)), hsum(pick4(k, a03, a13, a23, a33)));
             let row = gb + L.w + (o + k) * L.n_in + i;
-            for (var c = 0u; c < cols; c++) {
-                opt_set(row + c, sums[c]);
+            if (cols >= 4u) {
+                opt_set_words4(row, s);
+            } else {
+                opt_set(row, s.x);
+                if (cols > 1u) {
+                    opt_set(row + 1u, s.y);
+                }
+                if (cols > 2u) {
+                    opt_set(row + 2u, s.z);
+                }
             }
-            if (it == 0u) {
-                opt_set(gb + L.b + o + k, hsum(pick4(k, b0, b1, b2, b2)));
+            if (i == 0u) {
+                opt_set(gb + L.b + o + k, hsum(pick4(k, b0, b1, b2, b3)));
             }
         }
     }

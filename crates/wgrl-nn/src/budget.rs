@@ -64,22 +64,12 @@ pub fn dense_backward_input(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
         + 2
 }
 
-/// `dense_weight_grad`: items of four outputs x four inputs (with the bias),
-/// then four outputs x one leftover column (n_in % 4 inputs, and the bias when
-/// n_in < 4), then the leftover outputs by groups of four columns; each loops
-/// over the sample blocks.
+/// `dense_weight_grad`: items of four outputs x four inputs (the last ones of
+/// a layer partly past its end; the first column's with the bias) loop over the
+/// sample blocks, then store each output's row.
 pub fn dense_weight_grad(l: &LayerLayout, m4: u32, wg: u32) -> u64 {
-    let (o4, rest) = ((l.n_out / 4) as u64, (l.n_out % 4) as u64);
-    let i4 = (l.n_in / 4) as u64;
-    let cols = l.n_in as u64 - 4 * i4 + u64::from(i4 == 0);
-    let m4 = m4 as u64;
-    // A head item: the sample loop, then per output a store per column.
-    let head = if rest == 0 {
-        0
-    } else {
-        per_lane((l.n_in as u64).div_ceil(4), wg) * (m4 + 1 + rest * 5 + 1)
-    };
-    per_lane(o4 * i4, wg) * (m4 + 1) + per_lane(o4 * cols, wg) * (m4 + 5) + head + 3
+    let items = (l.n_out as u64).div_ceil(4) * (l.n_in as u64).div_ceil(4);
+    per_lane(items, wg) * (m4 as u64 + 1 + 4 + 1) + 2
 }
 
 /// An element-wise pass over `n` values (Adam, norms, gathers).
